@@ -22,6 +22,16 @@ def mirror() -> Path:
     return data_dir()
 
 
+@pytest.fixture(scope="module")
+def mirror_env(mirror):
+    """Point $ZOO_DATA_DIR (read by zoo.data.benchmarks.load) at the mirror if it is unset."""
+    old = os.environ.get("ZOO_DATA_DIR")
+    os.environ["ZOO_DATA_DIR"] = old or str(mirror)
+    yield mirror
+    if old is None:
+        del os.environ["ZOO_DATA_DIR"]
+
+
 @pytest.fixture(scope="session")
 def emotions_train(mirror):
     """(x float32 (391, 72) standardized, y float32 (391, 6)) from MULAN emotions train.

@@ -68,13 +68,30 @@ def test_binarization_threshold_is_inclusive():
     np.testing.assert_allclose(above[2], [0.1, 0.1, 0.8, 0.0], atol=1e-7)  # P(.|c) = 1 stays
 
 
+def test_unknown_labels_neither_add_nor_remove_evidence():
+    from zoo.models.mlgcn import conditional_probabilities
+    y = np.array([[1, 1, 0], [1, -1, 1], [1, 0, -1], [0, 1, 1]], np.float32)
+    p = conditional_probabilities(y)
+    # P(b | a): a positive in rows 0-2, b known in rows 0 and 2, positive in row 0 -> 1/2
+    assert p[0, 1] == pytest.approx(0.5)
+    # P(c | a): c known in rows 0 and 1, positive in row 1 -> 1/2
+    assert p[0, 2] == pytest.approx(0.5)
+    assert p[0, 0] == pytest.approx(1.0)
+    # fully labelled rows give exactly M / N
+    full = conditional_probabilities(Y4)
+    m = Y4.T @ Y4
+    np.testing.assert_allclose(full, m / np.diag(m)[:, None], atol=1e-12)
+    import scipy.sparse as sp
+    np.testing.assert_allclose(conditional_probabilities(sp.csr_matrix(y)), p, atol=1e-12)
+
+
 def test_label_without_positives_is_isolated_and_errors():
     y = np.concatenate([Y4, np.zeros((5, 1), np.float32)], axis=1)  # label e never occurs
     a = correlation_matrix(y)
     np.testing.assert_allclose(a[4], [0, 0, 0, 0, 1])
     np.testing.assert_allclose(a[:, 4], [0, 0, 0, 0, 1])
     assert np.all(np.isfinite(a))
-    with pytest.raises(ValueError, match="binary"):
+    with pytest.raises(ValueError, match="1 \\(positive\\), 0 \\(negative\\) or -1"):
         correlation_matrix(Y4 * 2)
     with pytest.raises(ValueError, match="tau"):
         correlation_matrix(Y4, tau=0.0)

@@ -16,7 +16,10 @@ from zoo import models  # noqa: E402,F401
 from zoo.api import load, list_models, info, evaluate  # noqa: E402
 from zoo.registry import list_architectures, build  # noqa: E402
 from zoo.inference import MultiLabelModel  # noqa: E402
+from zoo.compare import compare  # noqa: E402  (the function shadows the module name)
+from zoo.finetune import finetune  # noqa: E402  (the function shadows the module name)
 
-__all__ = ["load", "list_models", "info", "evaluate", "list_architectures", "build",
-           "MultiLabelModel", "losses", "metrics", "thresholds", "ZooError", "DataFormatError",
-           "ChecksumError", "CheckpointError", "NotFoundError", "__version__"]
+__all__ = ["load", "list_models", "info", "evaluate", "compare", "finetune",
+           "list_architectures", "build", "MultiLabelModel", "losses", "metrics", "thresholds",
+           "ZooError", "DataFormatError", "ChecksumError", "CheckpointError", "NotFoundError",
+           "__version__"]

@@ -1,4 +1,5 @@
-"""The public face: ``zoo.load``, ``zoo.list_models``, ``zoo.info``, ``zoo.evaluate``."""
+"""The public face: ``zoo.load``, ``zoo.list_models``, ``zoo.info``, ``zoo.evaluate``
+(``zoo.compare`` lives in :mod:`zoo.compare`)."""
 from __future__ import annotations
 
 import math
@@ -41,8 +42,14 @@ def info(ref) -> dict:
     return card
 
 
-def evaluate_folder(folder, split: str = "test", batch_size: int = 1024) -> dict:
-    """Score a checkpoint folder on its dataset's ``split``: the ``metrics.json`` content."""
+def evaluate_folder(folder, split: str = "test", batch_size: int = 1024,
+                    save_scores=None) -> dict:
+    """Score a checkpoint folder on its dataset's ``split``: the ``metrics.json`` content.
+
+    ``save_scores``: also write the split's probabilities (n, L) to this ``.npy`` or ``.csv``
+    path (:func:`zoo.compare.write_scores`; the CSV has a header of label names).
+    """
+    from zoo import metrics
     from zoo.data import benchmarks
     from zoo.inference import MultiLabelModel
     model = MultiLabelModel.from_folder(folder)
@@ -51,7 +58,12 @@ def evaluate_folder(folder, split: str = "test", batch_size: int = 1024) -> dict
         from zoo.errors import CheckpointError
         raise CheckpointError(f"{folder}: the model's labels differ from dataset"
                               f" {model.card['dataset']!r}'s labels")
-    values = model.evaluate(data.x, data.labels_dense(), batch_size=batch_size)
+    # What MultiLabelModel.evaluate does, keeping the probabilities for save_scores.
+    proba = model.predict_proba(data.x, batch_size)
+    if save_scores is not None:
+        from zoo.compare import write_scores
+        write_scores(save_scores, proba, model.label_names)
+    values = metrics.evaluate(data.labels_dense(), proba, y_pred=model.thresholds.apply(proba))
     return {"name": model.card["name"], "dataset": model.card["dataset"], "split": split,
             "num_examples": len(data), "thresholds": model.thresholds.to_dict(),
             # Undefined values (NaN, e.g. macro AUC when no label has both classes) are
@@ -59,8 +71,12 @@ def evaluate_folder(folder, split: str = "test", batch_size: int = 1024) -> dict
             "metrics": {k: (float(v) if math.isfinite(v) else None) for k, v in values.items()}}
 
 
-def evaluate(ref, split: str = "test", batch_size: int = 1024) -> dict:
-    """``zoo evaluate NAME``: the metric dict of a pretrained model on its dataset's split."""
+def evaluate(ref, split: str = "test", batch_size: int = 1024, save_scores=None) -> dict:
+    """``zoo evaluate NAME``: the metric dict of a pretrained model on its dataset's split.
+
+    ``save_scores``: a ``.npy`` or ``.csv`` path to write the split's probabilities to
+    (rows in the split's order, columns in label order), e.g. for ``zoo compare`` or plots.
+    """
     folder, expected = hub.resolve(ref)
     checkpoint.verify(folder, expected)
-    return evaluate_folder(folder, split=split, batch_size=batch_size)
+    return evaluate_folder(folder, split=split, batch_size=batch_size, save_scores=save_scores)

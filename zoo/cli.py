@@ -4,12 +4,16 @@
     zoo info NAME                      card + metrics of a checkpoint
     zoo download NAME                  fetch (and verify) a checkpoint into the HF cache
     zoo predict NAME INPUT...          label sets for feature rows (CSV/.npy) or text strings
-    zoo evaluate NAME [--split S] [--json]
+    zoo evaluate NAME [--split S] [--json] [--save-scores FILE.npy|.csv]
     zoo train RECIPE [--out DIR]
+    zoo finetune BASE --train FILE [--valid FILE] [--test FILE] --out DIR [--epochs N] ...
+                                       fine-tune a checkpoint (or an architecture) on your data
     zoo publish NAME [--repo-id ID] [--dry-run]
     zoo index                          regenerate zoo/_index.json from checkpoints/
     zoo demo                           label the bundled example inputs offline
-    zoo leaderboard [--dataset D] [--json] [--markdown PATH]
+    zoo leaderboard [--dataset D] [--json] [--markdown PATH] [--extra USER.json ...]
+    zoo compare SCORES --dataset D [--threshold T | --thresholds FILE|NAME] [--add-to USER.json]
+    zoo plot {pr,freq-f1,cooccurrence,history} ... --out FIG.png
     zoo baselines [--dataset D ...] [--out PATH]   refit the classical baselines
 """
 from __future__ import annotations
@@ -109,7 +113,10 @@ def cmd_predict(a):
 def cmd_evaluate(a):
     import zoo
     from zoo.modelcard import CARD_METRICS
-    result = zoo.evaluate(a.name, split=a.split)
+    result = zoo.evaluate(a.name, split=a.split, save_scores=a.save_scores)
+    if a.save_scores:
+        print(f"wrote the {result['split']} scores of {result['name']} ({result['num_examples']}"
+              f" rows) to {a.save_scores}", file=sys.stderr)
     if a.json:
         _print_json(result)
         return
@@ -123,6 +130,71 @@ def cmd_train(a):
     from zoo.train import train_recipe
     out = train_recipe(a.recipe, out=a.out, verbose=1 if sys.stderr.isatty() else 2)
     print(out)
+
+
+def _label_columns_arg(text):
+    """``--label-columns``: comma-separated column names, or one glob pattern (``'y_*'``)."""
+    if text is None:
+        return None
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    if len(names) == 1 and any(c in names[0] for c in "*?["):
+        return names[0]
+    return names
+
+
+def cmd_finetune(a):
+    """Fine-tune BASE on the data files; print the folder and the metrics headline."""
+    import zoo
+    from zoo.errors import ZooError
+    pos_weight = a.pos_weight
+    if pos_weight not in (None, "auto"):
+        try:
+            pos_weight = [float(v) for v in pos_weight.split(",")]
+        except ValueError:
+            raise ZooError(f"--pos-weight takes 'auto' or one number per label, comma-separated;"
+                           f" got {a.pos_weight!r}") from None
+    train_options = {k: v for k, v in (("epochs", a.epochs), ("learning_rate", a.learning_rate),
+                                       ("batch_size", a.batch_size), ("patience", a.patience))
+                     if v is not None}
+    import warnings
+    try:
+        with warnings.catch_warnings():  # the summary says when nothing of the base was kept
+            warnings.filterwarnings("ignore", message="no layer of the base")
+            r = zoo.finetune(
+                a.base, a.train, a.valid, out=a.out, test=a.test,
+                freeze_epochs=a.freeze_epochs, input_mismatch=a.input_mismatch, loss=a.loss,
+                pos_weight=pos_weight, seed=a.seed, verbose=1 if sys.stdout.isatty() else 2,
+                name=a.name, allow_empty_labels=a.allow_empty_labels, overwrite=a.overwrite,
+                label_columns=_label_columns_arg(a.label_columns), label_column=a.label_column,
+                text_column=a.text_column, label_separator=a.label_separator, **train_options)
+    except ValueError as e:  # argument problems (DataFormatError is already a ZooError)
+        if isinstance(e, ZooError):
+            raise
+        raise ZooError(str(e)) from None
+    ft, tr, m = r.card["finetune"], r.card["training"], r.metrics
+    names = r.model.label_names
+    shown = ", ".join(names[:8]) + (f", ... ({len(names)} in all)" if len(names) > 8 else "")
+    reinit = ft.get("reinitialized")
+    if isinstance(reinit, dict):
+        reinit = (", ".join(reinit) or "none") + ("" if ft.get("kept") else
+                                                  " (nothing of the base was kept)")
+    origin = "fresh weights" if ft.get("fresh") else f"fine-tuned from {ft['base']}"
+    print(f"folder:         {r.folder}")
+    print(f"model:          {r.card['name']} ({r.card['architecture']}, {origin});"
+          f" {len(names)} labels: {shown}")
+    print(f"re-initialized: {reinit}" + (
+        f"; epochs 1-{ft['freeze_epochs']} trained only {', '.join(ft.get('head') or [])}"
+        if ft.get("freeze_epochs") else ""))
+    print(f"training:       {tr['epochs_run']} epochs (best {tr['best_epoch']}), "
+          f"{tr['wall_time_s']:.1f} s; validation split {ft['valid']}")
+    vals = m["metrics"]
+    head = "  ".join(f"{label} {vals[key]:.4f}" for key, label in
+                     (("micro_f1", "micro-F1"), ("macro_f1", "macro-F1"),
+                      ("example_f1", "example-F1"), ("mean_average_precision", "mAP"))
+                     if vals.get(key) is not None)
+    print(f"{m['split'] + ':':<15} {m['num_examples']} examples, {head}"
+          + ("  (validation split: optimistic)" if m["split"] != "test" else ""))
+    print(f"load it:        zoo.load({str(r.folder)!r})")
 
 
 def cmd_publish(a):
@@ -169,7 +241,7 @@ def cmd_demo(a):
 
 def cmd_leaderboard(a):
     from zoo import leaderboard as lb
-    rows = lb.leaderboard(a.dataset)
+    rows = lb.leaderboard(a.dataset, extra=a.extra)
     if a.markdown:
         from zoo._io import atomic_write_text
         atomic_write_text(a.markdown, lb.render_markdown_document(rows))
@@ -178,6 +250,151 @@ def cmd_leaderboard(a):
         _print_json(rows)
     else:
         print(lb.render_text(rows) if rows else "no leaderboard rows found")
+
+
+COMPARE_DESCRIPTION = """\
+Score your own model's predicted probabilities on a zoo benchmark split with the zoo's
+metric code (the metric dict of a checkpoint's metrics.json) and show the dataset's
+leaderboard with your row (marked '>') next to the checkpoints and baselines.
+
+SCORES file:
+  .npy  float array (n, L): one row per example in the split's order, one column per label
+        in the dataset's label order (zoo.data.load(D, "test").label_names)
+  .csv  one row of L probabilities per example; with a header of label names the columns
+        may be in any order (matched by name); without a header exactly L columns in the
+        dataset's label order
+Values must be probabilities in [0, 1]; logits are refused (apply a sigmoid first).
+`zoo evaluate NAME --save-scores FILE` writes a checkpoint's scores in these formats.
+
+Thresholds (decision metrics only: F1s, Hamming loss, subset accuracy, Jaccard; ranking
+metrics such as mAP, P@k and one-error ignore them):
+  default            one global cut, score > 0.5 (what the baselines use)
+  --threshold T      one global cut T
+  --thresholds X     X is a JSON file holding a number, a list of L cuts, a {label: cut}
+                     dict, a rule dict ({"rule": "global"|"per_label"|"top_k"|
+                     "at_least_one", ...}) or a zoo.json / metrics.json (its "thresholds");
+                     or a checkpoint name (e.g. emotions/mlp) whose calibrated rule is used
+Checkpoints decide with thresholds calibrated on the validation split, baselines with 0.5:
+compare like with like, and tune your thresholds on validation data, never on test.
+"""
+
+
+def cmd_compare(a):
+    from zoo import leaderboard as lb
+    from zoo.compare import compare, describe_thresholds, leaderboard_row
+    from zoo.modelcard import CARD_METRICS
+    if a.add_to and a.split != "test":
+        from zoo.errors import ZooError
+        raise ZooError(f"--add-to: only test-split results go on the leaderboard, not {a.split!r}")
+    thresholds = a.threshold if a.threshold is not None else a.thresholds
+    result = compare(a.predictions, a.dataset, split=a.split, thresholds=thresholds,
+                     name=a.name)
+    row = leaderboard_row(result, source=a.predictions) if (a.add_to or a.split == "test") \
+        else None
+    if a.add_to:
+        lb.add_user_row(a.add_to, row)
+        print(f"saved the row {result['name']!r} ({a.dataset}) to {a.add_to}", file=sys.stderr)
+    if a.json:
+        _print_json(result)
+        return
+    print(f"{result['name']} on {result['dataset']} [{result['split']}], "
+          f"{result['num_examples']} examples, thresholds: "
+          f"{describe_thresholds(result['thresholds'])}")
+    for key, label in CARD_METRICS:
+        v = result["metrics"].get(key)
+        print(f"  {label:<18} " + ("–" if v is None else f"{v:.4f}"))
+    if row is None:
+        print(f"\n(the leaderboard holds test-split results; this is {result['split']!r})")
+        return
+    rows = lb.leaderboard(a.dataset, extra=a.add_to)
+    if not a.add_to:
+        rows = lb.sort_rows(rows + [row])
+    print()
+    print(lb.render_text(rows, highlight=lambda r: r["kind"] == "user"
+                         and r["name"] == row["name"]))
+
+
+def _plot_scores(a):
+    """(y, scores, label_names, rule or None, dataset, what) for `zoo plot pr/freq-f1`."""
+    from zoo.data import benchmarks
+    from zoo.errors import ZooError
+    if a.scores:
+        from zoo.compare import check_scores, read_scores
+        if not a.dataset:
+            raise ZooError("--scores needs --dataset (the benchmark the scores are for)")
+        data = benchmarks.load(a.dataset, a.split)
+        names = list(data.label_names)
+        s, locate = read_scores(a.scores, names)
+        s = check_scores(s, a.dataset, a.split, names, len(data), locate)
+        return data.labels_dense(), s, names, None, a.dataset, Path(a.scores).name
+    if not a.name:
+        raise ZooError("give a checkpoint NAME, or --scores FILE with --dataset D")
+    import zoo
+    model = zoo.load(a.name)
+    dataset = model.card["dataset"]
+    if a.dataset and a.dataset != dataset:
+        raise ZooError(f"{a.name} is a {dataset} checkpoint, not {a.dataset}")
+    data = benchmarks.load(dataset, a.split)
+    if list(data.label_names) != list(model.label_names):
+        raise ZooError(f"{a.name}: the model's labels differ from {dataset}'s")
+    return (data.labels_dense(), model.predict_proba(data.x), model.label_names,
+            model.thresholds, dataset, a.name)
+
+
+def cmd_plot(a):
+    from zoo import plots
+    if a.figure == "pr":
+        y, s, names, _, dataset, what = _plot_scores(a)
+        labels = [x.strip() for x in a.labels.split(",")] if a.labels else None
+        k = len(labels) if labels else min(a.top_k, len(names))
+        out = plots.pr_curves(y, s, names, a.out, labels=labels, top_k=a.top_k, title=(
+            f"{what} on {dataset} [{a.split}]: precision-recall, "
+            + (f"{k} labels" if labels or k == len(names)
+               else f"{k} most frequent of {len(names)} labels")))
+    elif a.figure == "freq-f1":
+        from zoo.compare import describe_thresholds, resolve_thresholds
+        from zoo.data import benchmarks
+        y, s, names, rule, dataset, what = _plot_scores(a)
+        spec = a.threshold if a.threshold is not None else a.thresholds
+        rule = resolve_thresholds(spec if spec is not None else rule, names, dataset)
+        train = benchmarks.load(dataset, a.frequency_split)
+        freq = (train.labels_dense() == 1).sum(axis=0)
+        out = plots.label_frequency_vs_f1(
+            y, s, names, a.out, thresholds=rule, frequency=freq,
+            frequency_label=f"positive examples in {dataset} {a.frequency_split}",
+            annotate=a.annotate,
+            title=f"{what} on {dataset} [{a.split}]: per-label F1\n"
+                  f"(thresholds: {describe_thresholds(rule.to_dict())})")
+    elif a.figure == "cooccurrence":
+        out = plots.cooccurrence_heatmap(a.dataset, a.out, max_labels=a.max_labels,
+                                         split=a.split, normalize=a.normalize)
+    else:  # history
+        history, best_epoch = _read_history(a.source)
+        out = plots.training_curves(history, a.out, best_epoch=best_epoch,
+                                    title=a.title or f"training curves: {a.source}")
+    print(out)
+
+
+def _read_history(source):
+    """(history dict, best epoch or None) from a JSON file or a checkpoint's card."""
+    from zoo.errors import DataFormatError, ZooError
+    path = Path(source)
+    if path.is_file():
+        try:
+            doc = json.loads(path.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as e:
+            raise DataFormatError(f"not a JSON history file ({e})", path=path) from None
+        if isinstance(doc, dict) and isinstance(doc.get("history"), dict):
+            return doc["history"], doc.get("best_epoch")
+        return doc, None
+    import zoo
+    training = zoo.info(source).get("training") or {}
+    if not isinstance(training.get("history"), dict):
+        raise ZooError(f"{source}: the checkpoint's card records no per-epoch history (only "
+                       f"epochs_run={training.get('epochs_run')}, best_epoch="
+                       f"{training.get('best_epoch')}); save zoo.train.fit(...).history to a "
+                       "JSON file and plot that")
+    return training["history"], training.get("best_epoch")
 
 
 def cmd_baselines(a):
@@ -215,12 +432,48 @@ def main(argv=None) -> int:
     s.add_argument("name")
     s.add_argument("--split", default="test")
     s.add_argument("--json", action="store_true")
+    s.add_argument("--save-scores", metavar="FILE",
+                   help="also write the split's probabilities to FILE (.npy, or .csv with a "
+                        "header of label names), e.g. for `zoo compare` or `zoo plot`")
     s.set_defaults(fn=cmd_evaluate)
 
     s = sub.add_parser("train", help="train the checkpoint a recipe describes")
     s.add_argument("recipe")
     s.add_argument("--out")
     s.set_defaults(fn=cmd_train)
+
+    s = sub.add_parser(
+        "finetune", help="fine-tune a checkpoint (or train an architecture) on your own data",
+        description="Fine-tune BASE (a pretrained name, a checkpoint folder or an architecture "
+                    "name for fresh weights) on data files (CSV, TSV, JSONL, ARFF, libsvm, image "
+                    "folder). A new label set gets a new head; see zoo.finetune.")
+    s.add_argument("base")
+    s.add_argument("--train", required=True, metavar="FILE")
+    s.add_argument("--valid", metavar="FILE", help="default: 10%% of --train, stratified")
+    s.add_argument("--test", metavar="FILE", help="scored into metrics.json (else: valid)")
+    s.add_argument("--out", required=True, metavar="DIR", help="checkpoint folder to write")
+    s.add_argument("--epochs", type=int)
+    s.add_argument("--freeze-epochs", type=int, default=0, metavar="N",
+                   help="first N epochs train only the new head")
+    s.add_argument("--learning-rate", type=float)
+    s.add_argument("--batch-size", type=int)
+    s.add_argument("--patience", type=int, help="early-stopping patience (epochs)")
+    s.add_argument("--loss", help="a zoo.losses name (bce, asl, focal, ...); default: the base's")
+    s.add_argument("--pos-weight", metavar="auto|W1,W2,...",
+                   help="BCE positive weights: auto (#neg/#pos per label) or one per label")
+    s.add_argument("--label-columns", metavar="A,B,C",
+                   help="binary label columns (or one glob pattern such as 'y_*')")
+    s.add_argument("--label-column", metavar="COL", help="one column of label lists")
+    s.add_argument("--label-separator", help="separator inside a label-list cell")
+    s.add_argument("--text-column", metavar="COL", help="the input text column")
+    s.add_argument("--input-mismatch", choices=["refuse", "retrain"], default="refuse",
+                   help="a different feature width: refuse (default) or retrain the input layers")
+    s.add_argument("--allow-empty-labels", action="store_true",
+                   help="keep labels without a positive training example")
+    s.add_argument("--name", help="the card's '<dataset>/<arch>' name (default custom/<arch>)")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--overwrite", action="store_true", help="replace an existing --out folder")
+    s.set_defaults(fn=cmd_finetune)
 
     s = sub.add_parser("publish", help="upload a checkpoint folder to the Hugging Face Hub")
     s.add_argument("name")
@@ -239,7 +492,70 @@ def main(argv=None) -> int:
     s.add_argument("--dataset")
     s.add_argument("--json", action="store_true")
     s.add_argument("--markdown", metavar="PATH", help="write the markdown leaderboard here")
+    s.add_argument("--extra", action="append", metavar="USER.json",
+                   help="also show the user rows of this results file (written by `zoo "
+                        "compare --add-to`); repeatable; never included unless given")
     s.set_defaults(fn=cmd_leaderboard)
+
+    s = sub.add_parser("compare", help="score your own test-split probabilities against the "
+                       "leaderboard", description=COMPARE_DESCRIPTION,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    s.add_argument("predictions", metavar="SCORES", help="a .npy or .csv score file")
+    s.add_argument("--dataset", required=True, help="the benchmark (`zoo.data.list_datasets()`)")
+    s.add_argument("--split", default="test", help="default test (the leaderboard's split)")
+    s.add_argument("--name", help="name of your row (default: the file name without suffix)")
+    g = s.add_mutually_exclusive_group()
+    g.add_argument("--threshold", type=float, metavar="T", help="one global cut (default 0.5)")
+    g.add_argument("--thresholds", metavar="FILE|NAME",
+                   help="a JSON thresholds file or a checkpoint name (see above)")
+    s.add_argument("--json", action="store_true", help="print the metric dict as JSON")
+    s.add_argument("--add-to", metavar="USER.json",
+                   help="save the row to this user results file (`zoo leaderboard --extra`)")
+    s.set_defaults(fn=cmd_compare)
+
+    s = sub.add_parser("plot", help="figures: PR curves, frequency vs F1, co-occurrence, "
+                       "training curves (needs matplotlib)")
+    psub = s.add_subparsers(dest="figure", required=True)
+    for fig, text in (("pr", "precision-recall curves of the most frequent labels"),
+                      ("freq-f1", "label frequency (log) vs per-label F1 scatter")):
+        f = psub.add_parser(fig, help=text, description=text + ": of a checkpoint (NAME) on "
+                            "its dataset's split, or of a score file (--scores, --dataset)")
+        f.add_argument("name", nargs="?", metavar="NAME", help="a checkpoint, e.g. emotions/mlp")
+        f.add_argument("--scores", metavar="FILE", help="a .npy/.csv score file instead")
+        f.add_argument("--dataset", help="the benchmark of --scores")
+        f.add_argument("--split", default="test")
+        f.add_argument("--out", required=True, metavar="FIG.png")
+        if fig == "pr":
+            f.add_argument("--labels", help="comma-separated label names to draw")
+            f.add_argument("--top-k", type=int, default=8,
+                           help="draw the K most frequent labels (default 8)")
+        else:
+            t = f.add_mutually_exclusive_group()
+            t.add_argument("--threshold", type=float, metavar="T", help="one global cut")
+            t.add_argument("--thresholds", metavar="FILE|NAME", help="as in `zoo compare`; "
+                           "default: the checkpoint's calibrated rule, or 0.5 for --scores")
+            f.add_argument("--frequency-split", default="train_full",
+                           help="split whose positives give the x axis (default train_full)")
+            f.add_argument("--annotate", type=int, default=8,
+                           help="name the N most frequent labels (default 8)")
+        f.set_defaults(fn=cmd_plot)
+    f = psub.add_parser("cooccurrence", help="heatmap of normalized label co-occurrence")
+    f.add_argument("--dataset", required=True)
+    f.add_argument("--split", default="train_full")
+    f.add_argument("--max-labels", type=int, default=30,
+                   help="show the N most frequent labels (default 30)")
+    f.add_argument("--normalize", choices=("conditional", "jaccard", "count"),
+                   default="conditional",
+                   help="conditional: P(column | row) (default); jaccard; count")
+    f.add_argument("--out", required=True, metavar="FIG.png")
+    f.set_defaults(fn=cmd_plot)
+    f = psub.add_parser("history", help="loss and metrics per epoch")
+    f.add_argument("source", metavar="HISTORY.json|NAME",
+                   help="a JSON {metric: [per epoch]} (or {\"history\": ..., \"best_epoch\": "
+                        "N}) file, or a checkpoint whose card records a history")
+    f.add_argument("--title")
+    f.add_argument("--out", required=True, metavar="FIG.png")
+    f.set_defaults(fn=cmd_plot)
 
     s = sub.add_parser("baselines", help="refit the classical baselines into the results file")
     s.add_argument("--dataset", action="append", help="repeatable; default: every MULAN and text benchmark")

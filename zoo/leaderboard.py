@@ -1,11 +1,15 @@
 """The leaderboard: every checkpoint's test metrics next to the classical baselines.
 
-Rows come from three sources, never mixed up:
+Rows come from four sources, never mixed up:
 
 * ``"checkpoint"`` — each checkpoint folder's ``metrics.json`` (the test-split metrics that
   ``zoo evaluate`` computes), found via :func:`zoo.registry.scan_checkpoints`;
 * ``"baseline"`` — ``results/baselines.json``, written by :func:`zoo.baselines.run`
   (``zoo baselines``);
+* ``"user"`` — results a researcher scored with ``zoo compare`` (:func:`zoo.compare.compare`)
+  and saved with ``--add-to`` to a user results file (:func:`add_user_row`); only read when
+  asked (``zoo leaderboard --extra FILE``, ``leaderboard(extra=...)``), so they never enter
+  the generated ``docs/leaderboard.md`` by default;
 * ``"published"`` — numbers typed in from papers, each with its exact citation
   (:data:`PUBLISHED`). It is deliberately empty: no number from the literature was found whose
   protocol (MULAN's standard train/test split, same metric definition) could be confirmed
@@ -31,7 +35,8 @@ from pathlib import Path
 
 from zoo.errors import CheckpointError
 
-KINDS = ("checkpoint", "baseline", "published")
+KINDS = ("checkpoint", "baseline", "user", "published")
+USER_FORMAT = 1  # the "format" of a user results file (see add_user_row)
 # Table columns: (metric key, header). Keys are zoo.metrics.evaluate's.
 COLUMNS = [
     ("micro_f1", "Micro-F1"), ("macro_f1", "Macro-F1"), ("example_f1", "Example-F1"),
@@ -83,8 +88,64 @@ def published_rows(rows=None) -> list[dict]:
     return [dict(r, kind="published") for r in rows]
 
 
+def read_user_results(path) -> dict:
+    """A user results file (what ``zoo compare --add-to PATH`` writes), checked.
+
+    Layout: ``{"format": 1, "description": ..., "rows": [row, ...]}``, each row
+    ``{"dataset", "name", "kind": "user", "split": "test", "num_examples", "thresholds",
+    "threshold", "metrics": {<zoo.metrics.evaluate keys>: float or null}, "added",
+    "zoo_version", "source": {"file", "sha256"}}``. A missing file reads as no rows.
+    """
+    from zoo.errors import DataFormatError
+    path = Path(path)
+    if not path.exists():
+        return {"format": USER_FORMAT, "rows": []}
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise DataFormatError(f"not a valid JSON user results file ({e})", path=path) from None
+    if not isinstance(doc, dict) or doc.get("format") != USER_FORMAT \
+            or not isinstance(doc.get("rows"), list):
+        raise DataFormatError(f'not a user results file: expected {{"format": {USER_FORMAT}, '
+                              '"rows": [...]}} (written by `zoo compare --add-to`)', path=path)
+    for i, r in enumerate(doc["rows"]):
+        if not (isinstance(r, dict) and isinstance(r.get("dataset"), str)
+                and isinstance(r.get("name"), str) and isinstance(r.get("metrics"), dict)):
+            raise DataFormatError(f"row {i} needs a string 'dataset' and 'name' and a "
+                                  "'metrics' dict", path=path)
+        if r.get("split", "test") != "test":
+            raise DataFormatError(f"row {i} ({r['dataset']}/{r['name']}) is not on the test "
+                                  "split", path=path)
+    return doc
+
+
+def user_rows(paths) -> list[dict]:
+    """The rows of one or more user results files, each tagged ``kind="user"``."""
+    if paths is None:
+        return []
+    if isinstance(paths, (str, Path)):
+        paths = [paths]
+    return [dict(r, kind="user") for p in paths for r in read_user_results(p)["rows"]]
+
+
+def add_user_row(path, row: dict) -> dict:
+    """Add ``row`` (from :func:`zoo.compare.leaderboard_row`) to the user results file at
+    ``path`` (created if missing), replacing a row of the same dataset and name; atomic."""
+    from zoo._io import atomic_write_text
+    doc = read_user_results(path)
+    rows = [r for r in doc["rows"] if (r["dataset"], r["name"]) != (row["dataset"], row["name"])]
+    rows.append(dict(row, kind="user"))
+    doc = {"format": USER_FORMAT,
+           "description": doc.get("description") or (
+               "Test-split results scored with `zoo compare` from user-supplied predictions; "
+               "the zoo computed the metrics but did not produce or verify the predictions."),
+           "rows": sorted(rows, key=lambda r: (r["dataset"], r["name"]))}
+    atomic_write_text(path, json.dumps(doc, indent=1, sort_keys=True, allow_nan=False) + "\n")
+    return doc
+
+
 def leaderboard(dataset: str | None = None, *, checkpoints=None, results=None,
-                published=None) -> list[dict]:
+                published=None, extra=None) -> list[dict]:
     """All leaderboard rows (optionally of one ``dataset``), sorted by dataset, kind, name.
 
     Args:
@@ -92,10 +153,18 @@ def leaderboard(dataset: str | None = None, *, checkpoints=None, results=None,
         checkpoints: the checkpoints folder (default :func:`zoo.registry.checkpoints_dir`).
         results: the baselines results file (default ``results/baselines.json``).
         published: published rows (default :data:`PUBLISHED`).
+        extra: user results file(s) to add (``kind="user"`` rows, :func:`add_user_row`);
+            default none.
     """
-    rows = checkpoint_rows(checkpoints) + baseline_rows(results) + published_rows(published)
+    rows = (checkpoint_rows(checkpoints) + baseline_rows(results) + user_rows(extra)
+            + published_rows(published))
     if dataset is not None:
         rows = [r for r in rows if r["dataset"] == dataset]
+    return sort_rows(rows)
+
+
+def sort_rows(rows: list[dict]) -> list[dict]:
+    """Rows in leaderboard order: by dataset, then kind (:data:`KINDS` order), then name."""
     kind_order = {k: i for i, k in enumerate(KINDS)}
     return sorted(rows, key=lambda r: (r["dataset"], kind_order.get(r["kind"], 9), r["name"]))
 
@@ -164,23 +233,37 @@ def render_markdown(rows: list[dict], columns=COLUMNS) -> str:
     return "\n".join(out)
 
 
-def render_text(rows: list[dict], columns=COLUMNS) -> str:
-    """The terminal table: per dataset, best value per column (ours only) marked with ``*``."""
+def render_text(rows: list[dict], columns=COLUMNS, highlight=None) -> str:
+    """The terminal table: per dataset, best value per column (ours only) marked with ``*``.
+
+    ``highlight``: a predicate on rows; the rows it accepts are flagged with ``>`` (``zoo
+    compare`` flags the row being compared).
+    """
     out = []
+    flagged = highlight is not None and any(highlight(r) for r in rows)
+    name = ((lambda r: ("> " if highlight(r) else "  ") + r["name"]) if flagged
+            else (lambda r: r["name"]))
     for dataset, group in _by_dataset(rows).items():
         ours = [r for r in group if r["kind"] != "published"]
         pub = [r for r in group if r["kind"] == "published"]
-        heads = ["model", "kind"] + [h.replace(" ↓", "(-)") for _, h in columns]
-        body = ([[r["name"], r["kind"]] + c for r, c in zip(ours, _cells(ours, columns,
-                                                                          lambda s: s + "*"))]
-                + [[r["name"], "published"] + c for r, c in zip(pub, _cells(pub, columns,
-                                                                           lambda s: s))])
+        heads = [("  " if flagged else "") + "model", "kind"] + [h.replace(" ↓", "(-)")
+                                                                 for _, h in columns]
+        body = ([[name(r), r["kind"]] + c for r, c in zip(ours, _cells(ours, columns,
+                                                                        lambda s: s + "*"))]
+                + [[name(r), "published"] + c for r, c in zip(pub, _cells(pub, columns,
+                                                                         lambda s: s))])
         widths = [max(len(x) for x in col) for col in zip(heads, *body)]
         fmt = lambda cells: "  ".join(  # noqa: E731
             c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))
         out += [f"== {dataset}", fmt(heads)] + [fmt(c) for c in body] + [""]
     if out:
-        out.append("* best of ours per column; (-) lower is better")
+        if any(r["kind"] == "user" for r in rows):
+            out.append("* best per column among the rows above (user rows included, published"
+                       " rows excluded); (-) lower is better")
+        else:
+            out.append("* best of ours per column; (-) lower is better")
+        if flagged:
+            out.append("> the row being compared")
     return "\n".join(out)
 
 
@@ -220,6 +303,14 @@ loss) do not depend on thresholds. Metric definitions: `docs/metrics.md`. Bold: 
 of the column among the rows of that dataset; ↓: lower is better. Macro-F1 averages over
 all labels, including those without positive test examples (F1 = 0 there: 0/0 = 0), which
 several MULAN test files have; mAP leaves such labels out (see `docs/metrics.md`).
+"""
+
+
+USER_NOTE = """\
+* **user** rows (added with `zoo leaderboard --extra FILE`): test-split predictions
+  supplied by a user and scored by `zoo compare` with the same metric code; the zoo did not
+  produce or verify the predictions. Their decision rule is the one recorded in the row
+  (default: a fixed 0.5 cut). Bold values take user rows into account.
 """
 
 
@@ -278,6 +369,8 @@ def render_markdown_document(rows: list[dict], results=None) -> str:
     datasets = {r["dataset"] for r in rows}
     skipped = [s for s in doc.get("skipped", []) if s["dataset"] in datasets or not rows]
     parts = [INTRO, render_summary(rows), render_markdown(rows)]
+    if any(r["kind"] == "user" for r in rows):
+        parts.insert(1, USER_NOTE)
     if skipped:
         parts += ["## Baselines not run", ""]
         parts += [f"* {s['dataset']} / {s['name']}: {s['reason']}" for s in skipped]

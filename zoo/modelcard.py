@@ -49,11 +49,20 @@ def render(card: dict, metrics: dict | None) -> str:
     tr = card.get("training", {})
     hw = tr.get("hardware", {})
     labels = card.get("label_names", [])
+    ft = card.get("finetune")
+    if ft:  # written by zoo.finetune: user data, a base checkpoint
+        intro = (f"`{card['architecture']}` ({card.get('paper') or 'see zoo.models'})"
+                 + (" trained from fresh weights" if ft.get("fresh")
+                    else f" fine-tuned from `{ft.get('base')}`")
+                 + f" on `{dataset}` ({len(labels)} labels) with `zoo finetune`.")
+    else:
+        intro = (f"`{card['architecture']}` ({card.get('paper') or 'see zoo.models'}) trained on"
+                 f" the `{dataset}` benchmark ({len(labels)} labels) by the zoo multi-label"
+                 " model zoo.")
     body = [
         f"# {name}",
         "",
-        f"`{card['architecture']}` ({card.get('paper') or 'see zoo.models'}) trained on the"
-        f" `{dataset}` benchmark ({len(labels)} labels) by the zoo multi-label model zoo.",
+        intro,
         "",
         "## Use",
         "",
@@ -68,10 +77,13 @@ def render(card: dict, metrics: dict | None) -> str:
         "",
     ]
     if values:
-        body += [f"## Test-split results (`{metrics.get('split', 'test')}`,"
-                 f" {metrics.get('num_examples', '?')} examples)", "",
-                 "Computed by `zoo evaluate` from this folder; decisions use the thresholds"
-                 " calibrated on the validation split"
+        split = metrics.get("split", "test")
+        heading = "Test-split results" if split == "test" else f"Results on the {split} split"
+        body += [f"## {heading} (`{split}`, {metrics.get('num_examples', '?')} examples)", ""]
+        if metrics.get("note"):
+            body += [f"**{metrics['note']}.**", ""]
+        body += [f"Computed by `zoo {'finetune' if ft else 'evaluate'}` from this folder;"
+                 " decisions use the thresholds calibrated on the validation split"
                  f" (`{(card.get('thresholds') or {}).get('rule', '?')}`).", "",
                  "| metric | value |", "|---|---|"]
         for key, label in CARD_METRICS:
@@ -82,19 +94,35 @@ def render(card: dict, metrics: dict | None) -> str:
     body += [
         "## Training",
         "",
-        f"- Recipe: `{tr.get('recipe_path', 'n/a')}`; seed {tr.get('seed', 'n/a')};"
+        (f"- Recipe: `{tr.get('recipe_path', 'n/a')}`; seed " if not ft else "- Seed ")
+        + f"{tr.get('seed', 'n/a')};"
         f" {tr.get('epochs_run', '?')} epochs (best {tr.get('best_epoch', '?')}).",
         f"- Wall time: {tr.get('wall_time_s', float('nan')):.1f} s on {hw.get('cpu', '?')}"
         f" ({hw.get('cores', '?')} cores), accelerator: {hw.get('accelerator', '?')}."
         " **These weights were trained on a CPU**; the code also runs on GPUs.",
         f"- Parameters: {card.get('parameters', '?')}.",
+    ]
+    if ft:
+        reinit = ft.get("reinitialized")
+        reinit = (", ".join(f"`{k}` ({v})" for k, v in reinit.items()) or "none"
+                  if isinstance(reinit, dict) else str(reinit))
+        body += [
+            f"- Fine-tuning: base `{ft.get('base')}`; {ft.get('labels', '')}; re-initialized:"
+            f" {reinit}; frozen epochs (head only): {ft.get('freeze_epochs', 0)}.",
+            f"- Validation split: {ft.get('valid', '?')}.",
+        ]
+        if ft.get("input"):
+            body.append(f"- Inputs: {ft['input']}.")
+    body += [
         f"- Library versions: {', '.join(f'{k} {v}' for k, v in card.get('versions', {}).items())}.",
         "",
         "## Limits",
         "",
-        "A research baseline trained on a public benchmark: scores on other data will differ;"
-        " decision thresholds were tuned for this benchmark's validation split. See the zoo's"
-        " MODEL_CARD.md for intended use and known limits.",
+        ("Fine-tuned on user data: scores on other data will differ; decision thresholds were"
+         " tuned on this data's validation split." if ft else
+         "A research baseline trained on a public benchmark: scores on other data will differ;"
+         " decision thresholds were tuned for this benchmark's validation split.")
+        + " See the zoo's MODEL_CARD.md for intended use and known limits.",
         "",
     ]
     return "\n".join(lines + [""] + body)

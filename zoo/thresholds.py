@@ -475,7 +475,8 @@ def tune_per_label(y_val, s_val, metric: str = "f1", fallback: float | str = 0.5
        optimum is the trivial "always" rule, which fails as soon as a negative appears).
 
     Yang's SCutFBR.1 sets such a label's cut to its top validation score (predict almost
-    never); pass ``fallback="max"`` for that. The default, a fixed 0.5, is the untuned rule.
+    never); pass ``fallback="max"`` for that (the top score among the label's known entries).
+    The default, a fixed 0.5, is the untuned rule.
 
     The search is exact: each label's known scores are sorted once and F is computed for
     every cut between adjacent distinct scores from cumulative counts (vectorized over rows
@@ -535,7 +536,11 @@ def tune_per_label(y_val, s_val, metric: str = "f1", fallback: float | str = 0.5
     reason[pos < min_positives] = "few_positives"
     fall = reason != "tuned"
     if fallback == "max":
-        fb = s.max(axis=0)   # Yang's SCutFBR.1: the label's top validation score
+        # Yang's SCutFBR.1: the label's top validation score, over known entries only (an
+        # unknown entry's score says nothing about the label; all unknown: over every row)
+        known = y >= 0
+        top_known = np.where(known, s, -np.inf).max(axis=0)
+        fb = np.where(known.any(axis=0), top_known, s.max(axis=0))
     else:
         fb = np.full(num_labels, fallback)
     rule = PerLabelThreshold(np.where(fall, fb, thr))

@@ -43,12 +43,20 @@ class TrainResult:
     architecture_options: dict = field(default_factory=dict)
 
 
-def build_model(architecture: str, train, options: dict | None = None):
+def build_model(architecture: str, train, options: dict | None = None, *,
+                fitted: dict | None = None):
     """Instantiate ``architecture`` for ``train``'s inputs and labels (fitting preprocessing
-    such as feature standardization on the training split only)."""
+    such as feature standardization on the training split only).
+
+    ``fitted`` supplies builder arguments that would otherwise be fitted on ``train``:
+    ``mean``/``variance`` (a features model's standardization) or ``vocabulary`` (a text
+    model's); fine-tuning passes a base checkpoint's, so the rebuilt model reads inputs
+    exactly as the base did. Returns ``(model, options as built)``.
+    """
     from zoo import registry
     arch = registry.get_architecture(architecture)
     options = dict(options or {})
+    fitted = dict(fitted or {})
     if arch.kind != train.kind:
         raise ZooError(f"architecture {architecture!r} takes {arch.kind} inputs but the dataset"
                        f" {train.name!r} holds {train.kind}")
@@ -60,24 +68,60 @@ def build_model(architecture: str, train, options: dict | None = None):
         built_options["standardize"] = standardize
         kwargs["num_features"] = train.num_features
         if standardize:
-            from zoo.data.pipeline import feature_moments
-            mean, var = feature_moments(train)
-            kwargs["mean"], kwargs["variance"] = mean.astype(np.float32), var.astype(np.float32)
+            if "mean" in fitted:
+                mean, var = fitted.pop("mean"), fitted.pop("variance")
+            else:
+                from zoo.data.pipeline import feature_moments
+                mean, var = feature_moments(train)
+            kwargs["mean"] = np.asarray(mean, dtype=np.float32)
+            kwargs["variance"] = np.asarray(var, dtype=np.float32)
+        fitted.pop("mean", None)
+        fitted.pop("variance", None)
     # Builders that fit something on the training split say so by taking these arguments
     # (e.g. ML-GCN's label co-occurrence, a text model's vocabulary).
     if "train_labels" in accepted:
         kwargs["train_labels"] = train.labels_dense()
-    if "train_inputs" in accepted:
+    if "train_inputs" in accepted and "vocabulary" not in fitted:
         kwargs["train_inputs"] = train.x
+    kwargs.update(fitted)
     return arch.build(**kwargs), built_options
 
 
+def _early_stopping(**kwargs):
+    """``keras.callbacks.EarlyStopping`` that keeps its best epoch and weights across
+    consecutive ``model.fit`` calls (the frozen and the unfrozen phase of fine-tuning): the
+    second call only resets the patience count."""
+    import keras
+
+    class PhasedEarlyStopping(keras.callbacks.EarlyStopping):
+        _started = False
+
+        def on_train_begin(self, logs=None):
+            if not self._started:
+                super().on_train_begin(logs)
+                self._started = True
+            else:
+                self.wait = 0
+                self.stopped_epoch = 0
+
+    return PhasedEarlyStopping(**kwargs)
+
+
 def fit(architecture: str, train, valid, options: dict | None = None, *, seed: int = 0,
-        strategy=None, verbose: int = 1, thresholds: dict | None = None, **train_options):
+        strategy=None, verbose: int = 1, thresholds: dict | None = None, model=None,
+        head=None, freeze_epochs: int = 0, callbacks=None, **train_options):
     """Train ``architecture`` on ``train``, early-stop and calibrate thresholds on ``valid``.
 
     ``train_options`` override :data:`TRAIN_DEFAULTS` (loss, optimizer, learning_rate,
     batch_size, epochs, patience, monitor, mixed_precision, jit_compile).
+
+    Fine-tuning (:func:`zoo.finetune`) passes an already-built ``model`` (built under
+    ``strategy.scope()`` if a strategy is used; ``options`` are then only recorded as the
+    architecture options). With ``freeze_epochs=N`` the first N of the ``epochs`` train only
+    the layers named in ``head`` (every other layer is frozen); then all layers are unfrozen,
+    the model is recompiled with a fresh optimizer at the configured learning rate and training
+    continues. Early stopping spans both phases (best epoch and patience carry over).
+    ``callbacks`` are extra Keras callbacks.
     """
     import keras
 
@@ -92,22 +136,48 @@ def fit(architecture: str, train, valid, options: dict | None = None, *, seed: i
     tcfg = {**THRESHOLD_DEFAULTS, **(thresholds or {})}
     if train.label_names != valid.label_names:
         raise DataFormatError("train and valid splits have different label names")
+    epochs = int(cfg["epochs"])
+    if int(freeze_epochs or 0) < 0:
+        raise ValueError(f"freeze_epochs must be >= 0, got {freeze_epochs}")
+    freeze_epochs = min(int(freeze_epochs or 0), epochs)
 
     keras.utils.set_random_seed(seed)
     if cfg["mixed_precision"]:
         keras.mixed_precision.set_global_policy("mixed_float16")
-    scope = strategy.scope() if strategy is not None else contextlib.nullcontext()
-    with scope:
-        model, built_options = build_model(architecture, train, options)
-        opt_kwargs = {"learning_rate": cfg["learning_rate"]}
-        if cfg["weight_decay"]:
-            opt_kwargs["weight_decay"] = cfg["weight_decay"]
-        optimizer = keras.optimizers.get({"class_name": cfg["optimizer"], "config": opt_kwargs})
-        model.compile(optimizer=optimizer,
-                      loss=losses.get(cfg["loss"], **cfg["loss_options"]),
-                      metrics=metrics.default_training_metrics(threshold=0.5),
-                      jit_compile=cfg["jit_compile"])
 
+    def scope():  # a fresh context each time: strategy.scope() cannot be entered twice
+        return strategy.scope() if strategy is not None else contextlib.nullcontext()
+
+    if model is None:
+        with scope():
+            model, built_options = build_model(architecture, train, options)
+    else:
+        built_options = dict(options or {})
+    frozen = []
+    if freeze_epochs:
+        head = set(head or ())
+        layers = list(model._flatten_layers(include_self=False, recursive=False))
+        missing = head - {layer.name for layer in layers}
+        if not head or missing:
+            why = f"not in the model: {sorted(missing)}" if head else "none given"
+            raise ZooError(f"freeze_epochs needs the head's layer names (head=); {why}")
+        frozen = [layer for layer in layers if layer.name not in head and layer.weights]
+    was_trainable = [layer.trainable for layer in frozen]
+
+    def compile_model(frozen_phase: bool):
+        for layer, trainable in zip(frozen, was_trainable):
+            layer.trainable = trainable and not frozen_phase
+        with scope():
+            opt_kwargs = {"learning_rate": cfg["learning_rate"]}
+            if cfg["weight_decay"]:
+                opt_kwargs["weight_decay"] = cfg["weight_decay"]
+            optimizer = keras.optimizers.get({"class_name": cfg["optimizer"], "config": opt_kwargs})
+            model.compile(optimizer=optimizer,
+                          loss=losses.get(cfg["loss"], **cfg["loss_options"]),
+                          metrics=metrics.default_training_metrics(threshold=0.5),
+                          jit_compile=cfg["jit_compile"])
+
+    compile_model(frozen_phase=bool(freeze_epochs))
     bs = int(cfg["batch_size"])
     vbs = max(bs, 256)
     uneven_ok = strategy is None
@@ -123,17 +193,32 @@ def fit(architecture: str, train, valid, options: dict | None = None, *, seed: i
     valid_data = pipeline.to_tf_dataset(valid, batch_size=vbs, shuffle=False,
                                         drop_remainder=not uneven_ok)
     mode = "min" if "loss" in cfg["monitor"] else "max"
-    stopper = keras.callbacks.EarlyStopping(monitor=cfg["monitor"], mode=mode,
-                                            patience=int(cfg["patience"]),
-                                            restore_best_weights=True)
-    callbacks = [stopper]
+    stopper = _early_stopping(monitor=cfg["monitor"], mode=mode, patience=int(cfg["patience"]),
+                              restore_best_weights=True)
+    callbacks = [stopper, *(callbacks or [])]
     if cfg["loss"] == "splc":
         callbacks.append(losses.SPLCEpochCallback())
+    # (first epoch, last epoch) of each phase: the frozen one, then everything trainable
+    phases = [(0, freeze_epochs), (freeze_epochs, epochs)] if freeze_epochs else [(0, epochs)]
+    history: dict = {}
+    phase_epochs = []
     t0 = time.perf_counter()
-    hist = model.fit(train_data, validation_data=valid_data, epochs=int(cfg["epochs"]), shuffle=False,
-                     callbacks=callbacks, verbose=verbose)
+    try:
+        for first, last in phases:
+            if first >= last:
+                continue
+            if first > 0:  # unfreeze: recompile with a fresh optimizer
+                compile_model(frozen_phase=False)
+            hist = model.fit(train_data, validation_data=valid_data, initial_epoch=first,
+                             epochs=last, shuffle=False, callbacks=callbacks, verbose=verbose)
+            phase_epochs.append(len(hist.history.get("loss", [])))
+            for k, vals in hist.history.items():
+                history.setdefault(k, []).extend(float(v) for v in vals)
+    finally:
+        for layer, trainable in zip(frozen, was_trainable):
+            layer.trainable = trainable
     wall = time.perf_counter() - t0
-    epochs_run = len(hist.history.get("loss", []))
+    epochs_run = len(history.get("loss", []))
     best_epoch = stopper.best_epoch + 1  # weights of this epoch are restored at the end
 
     # An architecture whose builder module defines ``post_fit(model, train, valid)`` finishes
@@ -165,10 +250,15 @@ def fit(architecture: str, train, valid, options: dict | None = None, *, seed: i
                 "seed": seed, "backend": keras.backend.backend(),
                 "train_examples": len(train), "valid_examples": len(valid),
                 "strategy": type(strategy).__name__ if strategy is not None else None,
-                "train_config": cfg}
+                "train_config": cfg,
+                # per-epoch curves (`zoo plot history NAME` draws them from the card)
+                "history": {k: [round(v, 6) for v in vals] for k, vals in history.items()}}
+    if freeze_epochs:
+        training["freeze"] = {"freeze_epochs": freeze_epochs, "frozen_epochs_run": phase_epochs[0],
+                              "trained_while_frozen": sorted(head),
+                              "frozen_layers": [layer.name for layer in frozen]}
     if post_fit_info is not None:
         training["post_fit"] = post_fit_info
-    history = {k: [float(v) for v in vals] for k, vals in hist.history.items()}
     return TrainResult(model, rule, history, training, built_options)
 
 

@@ -175,8 +175,11 @@ class _Table:
         pos = {h: j for j, h in enumerate(self.header)}
         missing = [n for n in names if n not in pos]
         if missing:
-            raise DataFormatError(f"{what} {_show_names(missing)} not in the header; the header"
-                                  f" has {_show_names(self.header)}",
+            import difflib
+            close = [c for n in missing for c in difflib.get_close_matches(n, self.header, 3, 0.5)]
+            hint = f" (closest: {_show_names(list(dict.fromkeys(close)))})" if close else ""
+            raise DataFormatError(f"{what} {_show_names(missing)} not in the header{hint}; the"
+                                  f" header has {_show_names(self.header)}",
                                   path=self.path, line=self.header_line)
         if len(set(names)) != len(names):
             raise ValueError(f"{what} lists a column twice: {names}")

@@ -4,7 +4,7 @@
 entry (partial labels), which every metric leaves out (see docs/metrics.md). ``y_score`` is a
 (n, L) matrix of finite real scores (probabilities or logits: ranking metrics only use the
 order). ``y_pred`` is a binary (n, L) decision matrix; :func:`evaluate` derives it as
-``y_score >= threshold`` unless one is given. Conventions follow scikit-learn
+``y_score > threshold`` (strict) unless one is given. Conventions follow scikit-learn
 (``zero_division=0``; ties counted pessimistically in coverage, LRAP, ranking loss and AP,
 half in AUC); P@k, nDCG@k and one-error average over random tie-breaking.
 """
@@ -467,7 +467,7 @@ def evaluate(y_true, y_score, threshold=0.5, *, y_pred=None, ks=(1, 3, 5),
              groups=("decision", "ranking", "label_ranking")) -> dict[str, float]:
     """Every multi-label metric of scores ``y_score`` (and decisions) against ``y_true``.
 
-    Decisions are ``y_score >= threshold`` (scalar or per-label (L,)), or ``y_pred`` if given
+    Decisions are ``y_score > threshold`` (strict) (scalar or per-label (L,)), or ``y_pred`` if given
     (e.g. a top-k rule). ``groups`` selects what to compute: "decision" (F1s, Hamming, subset
     accuracy, Jaccard), "ranking" (per-row: P@k, nDCG@k, LRAP, one-error, coverage, ranking
     loss) and "label_ranking" (macro AP, micro/macro AUC). Undefined values (e.g. macro AUC

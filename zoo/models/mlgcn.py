@@ -75,12 +75,10 @@ from zoo.registry import register_architecture
 
 # ----------------------------------------------------------------------------- the graph (numpy)
 
-def cooccurrence(train_labels) -> tuple[np.ndarray, np.ndarray]:
-    """Co-occurrence counts ``M = Y^T Y`` (L x L) and label counts ``N = diag(M)`` (L,).
-
-    ``train_labels``: binary (n, L) array or scipy sparse matrix; anything else than 0/1 raises.
-    """
+def _positive_known(train_labels):
+    """(positive, known) float64 indicator matrices of a {1, 0, -1} label matrix."""
     if sp.issparse(train_labels):
+        # Sparse label matrices hold 1 (and possibly -1) entries; absent entries are 0.
         y = sp.csr_matrix(train_labels, dtype=np.float64)
         values = y.data
     else:
@@ -88,19 +86,42 @@ def cooccurrence(train_labels) -> tuple[np.ndarray, np.ndarray]:
         values = y
     if y.ndim != 2:
         raise ValueError(f"train_labels must be a 2-D (examples, labels) matrix, got shape {y.shape}")
-    if values.size and not np.all((values == 0) | (values == 1)):
-        raise ValueError("train_labels must be binary (0/1); got values"
-                         f" {np.unique(values)[:5].tolist()}...")
-    m = y.T @ y
+    if values.size and not np.all((values == 0) | (values == 1) | (values == -1)):
+        raise ValueError("train_labels must hold 1 (positive), 0 (negative) or -1 (unknown); got"
+                         f" values {np.unique(values)[:5].tolist()}...")
+    if sp.issparse(y):
+        pos = (y == 1).astype(np.float64)
+        unknown = (y == -1).astype(np.float64)
+        known = np.ones(y.shape) - unknown.toarray()
+        return pos, known
+    return (y == 1).astype(np.float64), (y >= 0).astype(np.float64)
+
+
+def cooccurrence(train_labels) -> tuple[np.ndarray, np.ndarray]:
+    """Co-occurrence counts ``M = Y^T Y`` (L x L) and label counts ``N = diag(M)`` (L,).
+
+    ``train_labels``: (n, L) array or scipy sparse matrix of 1 (positive), 0 (negative) and
+    -1 (unknown); unknown entries count as neither (anything else raises).
+    """
+    pos, _ = _positive_known(train_labels)
+    m = pos.T @ pos
     m = np.asarray(m.todense() if sp.issparse(m) else m)
     return m, np.diag(m).copy()
 
 
 def conditional_probabilities(train_labels) -> np.ndarray:
-    """``P_ij = M_ij / N_i = P(label j | label i)`` (paper eq. 5); rows of unseen labels are 0."""
-    m, n = cooccurrence(train_labels)
+    """``P_ij = M_ij / N_i = P(label j | label i)`` (paper eq. 5); rows of unseen labels are 0.
+
+    With unknown entries (-1) the denominator counts only the rows where label i is positive
+    *and* label j is known, so hidden labels neither add nor remove evidence; on fully labelled
+    data this is exactly ``M_ij / N_i``.
+    """
+    pos, known = _positive_known(train_labels)
+    m = pos.T @ pos
+    m = np.asarray(m.todense() if sp.issparse(m) else m)
+    k = np.asarray(pos.T @ known)
     with np.errstate(divide="ignore", invalid="ignore"):
-        p = np.where(n[:, None] > 0, m / n[:, None], 0.0)
+        p = np.where(k > 0, m / np.where(k > 0, k, 1.0), 0.0)
     return p
 
 
