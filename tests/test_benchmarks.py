@@ -1,7 +1,6 @@
 """Named benchmarks from the mirror, their published statistics, the catalog, and iterative
 stratification (Sechidis, Tsoumakas & Vlahavas, ECML PKDD 2011)."""
 import hashlib
-import os
 import time
 
 import numpy as np
@@ -36,14 +35,7 @@ PUBLISHED = {
 }
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _read_from_mirror(mirror):
-    """benchmarks.load reads $ZOO_DATA_DIR; point it at the conftest mirror if unset."""
-    old = os.environ.get("ZOO_DATA_DIR")
-    os.environ["ZOO_DATA_DIR"] = old or str(mirror)
-    yield
-    if old is None:
-        del os.environ["ZOO_DATA_DIR"]
+pytestmark = pytest.mark.usefixtures("mirror_env")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -361,3 +353,96 @@ def test_train_valid_split_on_a_dataset():
     assert (len(train), len(valid)) == (240, 60)
     assert np.array_equal(valid.x, ds.x[valid.info["source_rows"]])
     assert not set(train.x[:, 0]) & set(valid.x[:, 0])
+
+
+# ---------------------------------------------------------------------------------------------
+# benchmarks/bench_text.py: smoke run of its measurement functions (structure, not speed)
+# ---------------------------------------------------------------------------------------------
+def _bench_text_module():
+    import importlib.util
+    import sys
+    from pathlib import Path
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_text.py"
+    spec = importlib.util.spec_from_file_location("bench_text", path)
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = mod          # dataclasses look their module up there
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_bench_text_quick_smoke(tmp_path):
+    import dataclasses
+    import json
+
+    import keras
+
+    from zoo import checkpoint, thresholds, train
+
+    bt = _bench_text_module()
+    rng = np.random.default_rng(0)
+    words = [f"w{i}" for i in range(20)]
+    lengths = rng.integers(3, 13, size=96)                 # 3..12 words; sequence_length 8
+    texts = [" ".join(rng.choice(words, size=k)) for k in lengths]
+    y = (rng.random((96, 3)) < 0.4).astype(np.int8)
+    full = MultiLabelDataset(texts, y, ["a", "b", "c"], kind="text", name="tiny", split="train")
+    tr, te = full.subset(np.arange(80)), full.subset(np.arange(80, 96), split="test")
+    recipe = {"seed": 0, "model": {"max_tokens": 60, "sequence_length": 8, "embedding_dim": 8,
+                                   "filter_widths": [2, 3], "num_filters": 4},
+              "train": {"batch_size": 16, "jit_compile": False}}
+
+    keras.utils.set_random_seed(0)
+    model, opts = train.build_model("kimcnn", tr, recipe["model"])
+    card = checkpoint.new_card(
+        name="tiny/kimcnn", architecture="kimcnn", dataset="tiny", kind="text",
+        label_names=tr.label_names, input_spec={"kind": "text"}, architecture_options=opts,
+        thresholds=thresholds.GlobalThreshold(0.5).to_dict(), recipe=recipe,
+        training={"wall_time_s": 6.0, "epochs_run": 2}, paper="Kim 2014")
+    folder = checkpoint.write(tmp_path / "tiny-kimcnn", model, card)
+
+    sizes = dataclasses.replace(bt.QUICK, warmup_docs=32, train_docs=50, latency_calls=3,
+                                infer_docs=40, infer_batch=16, tok_docs=None, tok_batch=32)
+    e = bt.run_arch("kimcnn", tr, te, recipe, folder, sizes, log=lambda msg: None)
+
+    t = e["training"]
+    assert (t["batch_size"], t["timed_docs"], t["warmup_docs"], t["train_split_docs"]) == (16, 48, 32, 80)
+    assert len(t["epoch_seconds"]) == sizes.epochs and t["params"] == model.count_params()
+    assert t["extrapolated_seconds_per_full_epoch"] == pytest.approx(
+        t["seconds_per_1000_docs"] * 80 / 1000)
+    assert t["vocabulary"].startswith("learned")
+    c = e["checkpoint"]
+    assert c["params"] == model.count_params() and c["name"] == "tiny/kimcnn"
+    assert c["total_bytes"] == sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+    assert e["published_training"]["seconds_per_epoch_incl_validation"] == 3.0
+    inf = e["inference"]
+    assert inf["batch_1"]["calls"] == 3 and inf["batch_large"]["docs"] == 16  # 16 test docs
+    assert inf["batch_large"]["batch_size"] == 16 and len(inf["batch_large"]["pass_seconds"]) == 2
+    assert inf["batch_1"]["docs_per_s"] == pytest.approx(1000 / inf["batch_1"]["ms_per_doc"])
+    assert inf["traces_after_timing"] == inf["traces_before_timing"]    # no retrace per call
+    tok = e["tokenizer"]
+    assert tok["type"] == "TextVectorization" and tok["sequence_length"] == 8
+    assert tok["docs"] == 80 and tok["raw_whitespace_words"] == int(lengths[:80].sum())
+    assert sorted(tok["by_batch"]) == ["16", "32"]
+    for r in tok["by_batch"].values():   # every word is in the vocabulary; ids truncated at 8
+        assert r["emitted_ids"] == int(np.minimum(lengths[:80], 8).sum())
+        assert r["ids_per_s"] / r["docs_per_s"] == pytest.approx(r["emitted_ids"] / 80)
+    assert tok["to_tf_dataset_preprocess"]["docs"] == 80
+
+    res = {"benchmark": "bench_text", "loadavg_start": [1.0, 1.0, 1.0], "loadavg_end": [2.0, 1.0, 1.0],
+           "machine": bt.machine_info(), "settings": dataclasses.asdict(sizes),
+           "datasets": {"tiny": {"to_tf_dataset_strings": bt.bench_to_tf_dataset(tr, 16, None, 1),
+                                 "archs": {"kimcnn": e}}}}
+    json.dumps(res)                                                      # JSON-serializable
+    text = bt.render_markdown(res)
+    assert "| tiny | kimcnn | " in text and "extrapolated" in text and "shared" in text
+    doc = tmp_path / "doc.md"
+    doc.write_text(f"# head\n{bt.START}\nSTALE-SECTION\n{bt.END}\ntail\n")
+    assert bt.update_doc(text, doc)
+    body = doc.read_text()
+    assert body.startswith("# head\n") and body.endswith("tail\n") and "STALE-SECTION" not in body
+    assert body.count(bt.START) == 1 and text in body
+    (tmp_path / "plain.md").write_text("no markers\n")
+    assert not bt.update_doc(text, tmp_path / "plain.md")
+    merged = bt.merge({"benchmark": "bench_text", "datasets": {"tiny": {"archs": {"lsan": {"x": 1}}},
+                                                               "other": {"archs": {}}}}, res)
+    assert set(merged["datasets"]) == {"tiny", "other"}
+    assert set(merged["datasets"]["tiny"]["archs"]) == {"kimcnn", "lsan"}
