@@ -41,12 +41,29 @@ def test_recipe_to_checkpoint(tmp_path):
     card = model.card
     assert card["recipe"]["seed"] == 3 and card["training"]["epochs_run"] <= 3
     assert card["thresholds"]["rule"] == "global"
+    hist = card["training"]["history"]  # per-epoch curves for `zoo plot history`
+    assert len(hist["loss"]) == card["training"]["epochs_run"] and "val_micro_f1" in hist
     assert card["architecture_options"] == {"hidden_units": [16], "standardize": True}
     stored = json.loads((out / "metrics.json").read_text())
     assert stored["split"] == "test" and stored["num_examples"] == len(load("emotions", "test"))
     # metrics.json is what evaluating the folder gives.
     again = zoo.api.evaluate_folder(out)
     assert again["metrics"] == pytest.approx(stored["metrics"])
+
+
+def test_pos_weight_auto_from_the_training_labels():
+    tr, va = load("emotions", "train"), load("emotions", "valid")
+    y = tr.labels_dense()
+    w = train.resolve_pos_weight("auto", "bce", tr)
+    np.testing.assert_allclose(w, (y == 0).sum(0) / (y == 1).sum(0))
+    r = train.fit("mlp", tr, va, {"hidden_units": [8]}, verbose=0, epochs=1,
+                  loss_options={"pos_weight": "auto"})
+    assert r.model.loss.pos_weight == pytest.approx(w)
+    assert r.training["train_config"]["loss_options"] == {"pos_weight": "auto"}
+    with pytest.raises(zoo.ZooError, match="binary cross-entropy"):
+        train.resolve_pos_weight("auto", "asl", tr)
+    with pytest.raises(ValueError, match="6 labels"):
+        train.resolve_pos_weight([1.0, 2.0], "bce", tr)
 
 
 def test_same_seed_same_weights():

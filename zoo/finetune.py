@@ -186,7 +186,7 @@ def finetune(base, train, valid=None, *, out=None, test=None, freeze_epochs: int
 
     from zoo import checkpoint, registry
     from zoo.data import READER_OPTIONS
-    from zoo.train import TRAIN_DEFAULTS, build_model, fit
+    from zoo.train import TRAIN_DEFAULTS, build_model, fit, resolve_pos_weight
 
     t_start = time.perf_counter()
     reader_keys = set().union(*READER_OPTIONS.values()) - {"label_names"}
@@ -249,7 +249,7 @@ def finetune(base, train, valid=None, *, out=None, test=None, freeze_epochs: int
         ((b.card or {}).get("recipe") or {}).get("thresholds") or DEFAULT_THRESHOLDS)
     if pos_weight is not None:
         cfg["loss_options"] = {**cfg.get("loss_options", {}),
-                               "pos_weight": _pos_weight(pos_weight, cfg["loss"], train_ds)}
+                               "pos_weight": resolve_pos_weight(pos_weight, cfg["loss"], train_ds)}
     _check_loss(cfg)
 
     # ---------------------------------------------------------------- model
@@ -560,22 +560,6 @@ def _train_config(b: _Base, same_labels: bool, loss, train_options: dict) -> dic
         cfg["loss_options"] = {}
     cfg.update(train_options)
     return cfg
-
-
-def _pos_weight(pos_weight, loss, train) -> list:
-    from zoo import losses
-    if not isinstance(losses.get(loss or "bce"), losses.WeightedBinaryCrossentropy):
-        raise ZooError(f"pos_weight applies to the binary cross-entropy loss ('bce'), not "
-                       f"{loss!r}")
-    if isinstance(pos_weight, str):
-        if pos_weight != "auto":
-            raise ValueError(f"pos_weight must be 'auto' or one weight per label, got "
-                             f"{pos_weight!r}")
-        return losses.WeightedBinaryCrossentropy.from_labels(train.labels_dense()).pos_weight
-    w = np.asarray(pos_weight, dtype=np.float64).reshape(-1)
-    if w.size != train.num_labels:
-        raise ValueError(f"pos_weight has {w.size} entries for {train.num_labels} labels")
-    return [float(v) for v in w]
 
 
 def _check_loss(cfg: dict) -> None:

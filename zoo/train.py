@@ -164,6 +164,11 @@ def fit(architecture: str, train, valid, options: dict | None = None, *, seed: i
         frozen = [layer for layer in layers if layer.name not in head and layer.weights]
     was_trainable = [layer.trainable for layer in frozen]
 
+    loss_options = dict(cfg["loss_options"])
+    if loss_options.get("pos_weight") is not None:  # "auto" or one weight per label
+        loss_options["pos_weight"] = resolve_pos_weight(loss_options["pos_weight"], cfg["loss"],
+                                                        train)
+
     def compile_model(frozen_phase: bool):
         for layer, trainable in zip(frozen, was_trainable):
             layer.trainable = trainable and not frozen_phase
@@ -173,7 +178,7 @@ def fit(architecture: str, train, valid, options: dict | None = None, *, seed: i
                 opt_kwargs["weight_decay"] = cfg["weight_decay"]
             optimizer = keras.optimizers.get({"class_name": cfg["optimizer"], "config": opt_kwargs})
             model.compile(optimizer=optimizer,
-                          loss=losses.get(cfg["loss"], **cfg["loss_options"]),
+                          loss=losses.get(cfg["loss"], **loss_options),
                           metrics=metrics.default_training_metrics(threshold=0.5),
                           jit_compile=cfg["jit_compile"])
 
@@ -260,6 +265,26 @@ def fit(architecture: str, train, valid, options: dict | None = None, *, seed: i
     if post_fit_info is not None:
         training["post_fit"] = post_fit_info
     return TrainResult(model, rule, history, training, built_options)
+
+
+def resolve_pos_weight(pos_weight, loss, train) -> list:
+    """Per-label positive weights for the BCE loss: ``"auto"`` gives ``#known negatives /
+    #positives`` of each label on ``train`` (:meth:`zoo.losses.WeightedBinaryCrossentropy.
+    from_labels`); a sequence must hold one weight per label. Recipes write
+    ``[train] loss_options = {pos_weight = "auto"}``."""
+    from zoo import losses
+    if not isinstance(losses.get(loss or "bce"), losses.WeightedBinaryCrossentropy):
+        raise ZooError(f"pos_weight applies to the binary cross-entropy loss ('bce'), not "
+                       f"{loss!r}")
+    if isinstance(pos_weight, str):
+        if pos_weight != "auto":
+            raise ValueError(f"pos_weight must be 'auto' or one weight per label, got "
+                             f"{pos_weight!r}")
+        return losses.WeightedBinaryCrossentropy.from_labels(train.labels_dense()).pos_weight
+    w = np.asarray(pos_weight, dtype=np.float64).reshape(-1)
+    if w.size != train.num_labels:
+        raise ValueError(f"pos_weight has {w.size} entries for {train.num_labels} labels")
+    return [float(v) for v in w]
 
 
 # ----------------------------------------------------------------------------- recipes
