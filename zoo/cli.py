@@ -3,6 +3,8 @@
     zoo list [PATTERN]                 pretrained names
     zoo info NAME                      card + metrics of a checkpoint
     zoo download NAME                  fetch (and verify) a checkpoint into the HF cache
+    zoo export DATASET [--split S] --out F.csv [--labels A,B] [--rename A=X,...]
+                                       a benchmark split as CSV (the `zoo finetune` format)
     zoo predict NAME INPUT...          label sets for feature rows (CSV/.npy) or text strings
     zoo evaluate NAME [--split S] [--json] [--save-scores FILE.npy|.csv]
     zoo train RECIPE [--out DIR]
@@ -95,6 +97,45 @@ def cmd_download(a):
     folder, expected = hub.resolve(a.name, revision=a.revision)
     checkpoint.verify(folder, expected)
     print(folder)
+
+
+def _export_labels(a, names):
+    """(column indices, new names) for `zoo export --labels/--rename`, checked."""
+    from zoo.errors import ZooError
+    known = f"{a.dataset}'s labels are {names}"
+    keep = [n.strip() for n in a.labels.split(",") if n.strip()] if a.labels else list(names)
+    unknown = [n for n in keep if n not in names]
+    if not keep:
+        raise ZooError(f"--labels names no label; {known}")
+    if unknown or len(set(keep)) != len(keep):
+        raise ZooError(f"--labels: unknown or repeated label(s) "
+                       f"{unknown or sorted({n for n in keep if keep.count(n) > 1})}; {known}")
+    rename = {}
+    for pair in (a.rename.split(",") if a.rename else []):
+        old, sep, new = (s.strip() for s in pair.partition("="))
+        if not sep or not old or not new:
+            raise ZooError(f"--rename takes OLD=NEW pairs separated by commas, got {pair!r}")
+        if old not in keep:
+            raise ZooError(f"--rename: {old!r} is not an exported label; exported: {keep}")
+        rename[old] = new
+    new_names = [rename.get(n, n) for n in keep]
+    if len(set(new_names)) != len(new_names):
+        raise ZooError(f"--rename: the new label names are not distinct: {new_names}")
+    return [names.index(n) for n in keep], new_names
+
+
+def cmd_export(a):
+    """Write a benchmark split as a CSV file that `zoo finetune` reads (zoo.data.write_csv)."""
+    from zoo.data import MultiLabelDataset, benchmarks, write_csv
+    ds = benchmarks.load(a.dataset, a.split)
+    cols, new_names = _export_labels(a, list(ds.label_names))
+    y = ds.y[:, cols]
+    out = write_csv(MultiLabelDataset(x=ds.x, y=y, label_names=new_names, kind=ds.kind,
+                                      feature_names=ds.feature_names, name=ds.name,
+                                      split=ds.split), a.out, layout=a.layout)
+    what = f"{ds.num_features} features" if ds.kind == "features" else ds.kind
+    print(f"wrote {a.dataset} {a.split}: {len(ds)} rows ({what}, {len(new_names)} labels: "
+          f"{', '.join(new_names)}) to {out}")
 
 
 def cmd_predict(a):
@@ -420,6 +461,22 @@ def main(argv=None) -> int:
     s.add_argument("name")
     s.add_argument("--revision")
     s.set_defaults(fn=cmd_download)
+
+    s = sub.add_parser("export", help="write a benchmark split as CSV (the `zoo finetune` "
+                       "input format), optionally a subset of its labels, renamed",
+                       description="Write a benchmark split (zoo.data.load) as a CSV file: the "
+                       "input columns, then one column 'label:<name>' per label (1/0), which "
+                       "`zoo finetune` and zoo.data.read_any read without options.")
+    s.add_argument("dataset", help="a benchmark name (`zoo.data.list_datasets()`)")
+    s.add_argument("--split", default="train_full",
+                   help="train_full (default), train, valid or test")
+    s.add_argument("--out", required=True, metavar="FILE.csv")
+    s.add_argument("--labels", metavar="A,B,C", help="export only these labels, in this order")
+    s.add_argument("--rename", metavar="OLD=NEW,...", help="rename exported labels")
+    s.add_argument("--layout", choices=("columns", "list"), default="columns",
+                   help="columns: one 1/0 column per label (default); list: one 'labels' "
+                        "column of names joined by '|'")
+    s.set_defaults(fn=cmd_export)
 
     s = sub.add_parser("predict", help="label sets for inputs (CSV/.npy feature rows or strings)")
     s.add_argument("name")
