@@ -22,10 +22,26 @@ def test_list_info_download():
     names = json.loads(zoo_cmd("list", "--json").stdout)
     assert "yeast/mlp" in names and "emotions/mlp" in names
     assert zoo_cmd("list", "*/bpmll").stdout.split() == sorted(n for n in names if n.endswith("/bpmll"))
+    # a plain word matches a dataset or architecture name (no glob needed)
+    assert zoo_cmd("list", "yeast").stdout.split() == sorted(n for n in names if n.startswith("yeast/"))
     info = json.loads(zoo_cmd("info", "yeast/mlp").stdout)
     assert info["name"] == "yeast/mlp" and len(info["label_names"]) == 14
     assert info["metrics"]["split"] == "test"
     assert zoo_cmd("download", "yeast/mlp").stdout.strip().endswith("yeast-mlp")
+
+
+def test_predict_reads_an_exported_csv_ignoring_its_label_columns(tmp_path):
+    import zoo
+    from zoo.data import MultiLabelDataset
+    from zoo.data.tabular import write_csv
+    test = load("yeast", "test")
+    x = test.features_dense()[:3]
+    path = tmp_path / "export.csv"
+    write_csv(MultiLabelDataset(x=x, y=test.labels_dense()[:3], label_names=test.label_names,
+                                feature_names=test.feature_names), path)
+    out = json.loads(zoo_cmd("predict", "yeast/mlp", str(path), "--json").stdout)
+    want = zoo.load("yeast/mlp").predict_labels(x, return_scores=True)
+    assert [[d["label"] for d in row["labels"]] for row in out] == [[l for l, _ in r] for r in want]
 
 
 def test_predict_from_csv_matches_python(tmp_path):

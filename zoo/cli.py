@@ -34,12 +34,22 @@ def _print_json(obj):
 
 
 def _read_rows(path: Path):
-    """Feature rows from a .npy or a numeric CSV (an optional header line is skipped)."""
+    """Feature rows from a .npy or a numeric CSV (an optional header line is skipped). A CSV
+    in the layout ``zoo export`` / ``write_csv`` writes (``label:<name>`` or ``labels``
+    columns) is read with :func:`zoo.data.read_any` and its label columns are ignored."""
     import numpy as np
 
     from zoo.errors import DataFormatError
     if path.suffix == ".npy":
         return np.load(path, allow_pickle=False)
+    try:
+        with open(path, encoding="utf-8", newline="") as f:
+            header = [c.strip().strip('"') for c in f.readline().rstrip("\r\n").split(",")]
+    except (OSError, UnicodeDecodeError):
+        header = []
+    if any(c.startswith("label:") for c in header) or "labels" in header:
+        from zoo.data import read_any
+        return read_any(path).features_dense().astype(np.float32)
     rows = []
     with open(path, newline="", encoding="utf-8") as f:
         for lineno, line in enumerate(f, 1):

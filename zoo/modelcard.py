@@ -68,7 +68,8 @@ def render(card: dict, metrics: dict | None) -> str:
         "",
         "```python",
         "import zoo",
-        f"model = zoo.load({name!r})",
+        (f"model = zoo.load({name!r})" if not ft else
+         'model = zoo.load("path/to/this/folder")   # a fine-tuned folder loads by its path'),
         "model.predict_labels(x)      # label sets; model.predict_proba(x) for probabilities",
         "```",
         "",

@@ -181,9 +181,13 @@ def pr_curves(y, scores, label_names, path, labels=None, top_k: int = 8,
     ax.set_xlabel("recall")
     ax.set_ylabel("precision")
     ax.grid(alpha=0.3)
-    shown = len(cols) if labels is not None else f"{len(cols)} most frequent"
-    ax.set_title(title or f"Precision-recall per label ({shown} of {len(label_names)} labels)",
-                 fontsize=10)
+    if len(cols) == len(label_names):
+        shown = f"all {len(cols)} labels"
+    elif labels is not None:
+        shown = f"{len(cols)} of {len(label_names)} labels"
+    else:
+        shown = f"{len(cols)} most frequent of {len(label_names)} labels"
+    ax.set_title(title or f"Precision-recall per label ({shown})", fontsize=10)
     ax.legend(fontsize=7, loc="lower left", framealpha=0.85)
     return _save(fig, path)
 

@@ -155,6 +155,12 @@ def pretrained() -> dict[str, dict]:
 
 
 def list_models(pattern: str | None = None) -> list[str]:
-    """Pretrained names, optionally filtered by a glob (``zoo.list_models("*/mlp")``)."""
+    """Pretrained names, optionally filtered by a glob (``zoo.list_models("*/mlp")``); a
+    pattern without wildcards matches a dataset or architecture name, or any substring
+    (``zoo.list_models("yeast")``)."""
     names = sorted(pretrained())
-    return [n for n in names if pattern is None or fnmatch.fnmatch(n, pattern)]
+    if pattern is None:
+        return names
+    if not any(c in pattern for c in "*?["):
+        return [n for n in names if pattern in n]
+    return [n for n in names if fnmatch.fnmatch(n, pattern)]
