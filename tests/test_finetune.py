@@ -300,3 +300,23 @@ def test_read_any_conventions(tmp_path):
     with pytest.raises(DataFormatError, match="cannot tell the format"):
         (tmp_path / "x.parquet").write_text("")
         read_any(tmp_path / "x.parquet")
+
+
+def test_cli_feature_columns_leave_an_id_column_out(yeast_csv, tmp_path, capsys):
+    train_csv, test_csv = yeast_csv
+    with_id = []
+    for path in (train_csv, test_csv):
+        lines = path.read_text().splitlines()
+        p = tmp_path / f"id-{path.name}"
+        p.write_text("\n".join([f"row_id,{lines[0]}"]
+                               + [f"{i},{line}" for i, line in enumerate(lines[1:])]) + "\n")
+        with_id.append(p)
+    out = tmp_path / "with-id"
+    # by default the numeric id column is a feature: 104 columns for a 103-feature base
+    rc = cli.main(["finetune", "yeast/mlp", "--train", str(with_id[0]), "--out", str(out),
+                   "--epochs", "1"])
+    assert rc == 2 and "103 features" in capsys.readouterr().err and not out.exists()
+    rc = cli.main(["finetune", "yeast/mlp", "--train", str(with_id[0]), "--test", str(with_id[1]),
+                   "--out", str(out), "--epochs", "1", "--feature-columns", "Att*"])
+    assert rc == 0, capsys.readouterr().err
+    assert zoo.load(out).card["input"]["num_features"] == 103

@@ -217,7 +217,8 @@ def cmd_finetune(a):
                 pos_weight=pos_weight, seed=a.seed, verbose=1 if sys.stdout.isatty() else 2,
                 name=a.name, allow_empty_labels=a.allow_empty_labels, overwrite=a.overwrite,
                 label_columns=_label_columns_arg(a.label_columns), label_column=a.label_column,
-                text_column=a.text_column, label_separator=a.label_separator, **train_options)
+                text_column=a.text_column, label_separator=a.label_separator,
+                feature_columns=_label_columns_arg(a.feature_columns), **train_options)
     except ValueError as e:  # argument problems (DataFormatError is already a ZooError)
         if isinstance(e, ZooError):
             raise
@@ -533,6 +534,9 @@ def main(argv=None) -> int:
     s.add_argument("--label-column", metavar="COL", help="one column of label lists")
     s.add_argument("--label-separator", help="separator inside a label-list cell")
     s.add_argument("--text-column", metavar="COL", help="the input text column")
+    s.add_argument("--feature-columns", metavar="A,B,C",
+                   help="numeric input columns (or one glob pattern such as 'f_*'); default: "
+                        "every column that is not a label (an id column would be a feature)")
     s.add_argument("--input-mismatch", choices=["refuse", "retrain"], default="refuse",
                    help="a different feature width: refuse (default) or retrain the input layers")
     s.add_argument("--allow-empty-labels", action="store_true",
