@@ -159,6 +159,31 @@ def _replace_folder(src: Path, dst: Path) -> None:
         os.replace(src, dst)
 
 
+def write_evaluated(out, model, card: dict, evaluate, overwrite: bool = True) -> dict:
+    """Write a checkpoint folder, score it and only then move it to ``out``; returns the metrics.
+
+    The folder is written under a staging name next to ``out``; ``evaluate(staging_folder)``
+    computes the metric dict from what was written (so it also proves the folder loads back),
+    which is stored as ``metrics.json`` before the staging folder is renamed into place.
+    Nothing is left behind when any step fails.
+    """
+    out = Path(out)
+    staging = out.with_name(f".{out.name}.staging-{os.getpid()}")
+    shutil.rmtree(staging, ignore_errors=True)
+    try:
+        write(staging, model, card)
+        metrics = evaluate(staging)
+        update_metrics(staging, metrics)
+        if out.exists() and not overwrite:
+            raise CheckpointError(f"{out} appeared while training; pass overwrite=True to "
+                                  "replace it")
+        _replace_folder(staging, out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return metrics
+
+
 def update_metrics(folder, metrics: dict) -> dict:
     """Store ``metrics`` as ``metrics.json``, regenerate the model card and the hashes.
 

@@ -72,7 +72,6 @@ from __future__ import annotations
 
 import math
 import os
-import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -308,18 +307,10 @@ def finetune(base, train, valid=None, *, out=None, test=None, freeze_epochs: int
         fitted = MultiLabelModel(result.model, names, result.thresholds, card, None)
         return FinetuneResult(fitted, None, score(fitted), result.history, card)
 
-    staging = out.with_name(f".{out.name}.staging-{os.getpid()}")
-    shutil.rmtree(staging, ignore_errors=True)
-    try:
-        checkpoint.write(staging, result.model, card)
-        metrics = score(MultiLabelModel.from_folder(staging))  # what was written loads back
-        checkpoint.update_metrics(staging, metrics)
-        if out.exists() and not overwrite:
-            raise ZooError(f"{out} appeared while training; pass overwrite=True to replace it")
-        checkpoint._replace_folder(staging, out)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+    # scored from what was written, so the folder is known to load back
+    metrics = checkpoint.write_evaluated(
+        out, result.model, card, lambda folder: score(MultiLabelModel.from_folder(folder)),
+        overwrite)
     loaded = MultiLabelModel.from_folder(out)
     return FinetuneResult(loaded, out, metrics, result.history, checkpoint.read_card(out))
 

@@ -324,7 +324,6 @@ def train_recipe(path, out=None, overwrite: bool = True, verbose: int = 1, strat
     The folder is staged next to its destination, evaluated on the test split with
     :func:`zoo.evaluate` and only then renamed into place.
     """
-    import shutil
 
     from zoo import checkpoint, registry
     from zoo.api import evaluate_folder
@@ -354,14 +353,6 @@ def train_recipe(path, out=None, overwrite: bool = True, verbose: int = 1, strat
     out = Path(out) if out else (registry.checkpoints_dir() or Path("checkpoints")) / registry.folder_name(name)
     if out.exists() and not overwrite:
         raise ZooError(f"{out} exists; pass overwrite=True")
-    staging = out.with_name(f".{out.name}.staging")
-    shutil.rmtree(staging, ignore_errors=True)
-    try:
-        checkpoint.write(staging, result.model, card)
-        metrics = evaluate_folder(staging, split="test")
-        checkpoint.update_metrics(staging, metrics)
-        checkpoint._replace_folder(staging, out)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+    checkpoint.write_evaluated(out, result.model, card,
+                               lambda folder: evaluate_folder(folder, split="test"), overwrite)
     return out
