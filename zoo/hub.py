@@ -24,16 +24,7 @@ from pathlib import Path
 from zoo._io import sha256_file
 from zoo.errors import CheckpointError, NotFoundError
 
-DEFAULT_ORG = "zoo-mlc"
-
-
-def hub_org() -> str:
-    return os.environ.get("ZOO_HF_ORG", DEFAULT_ORG)
-
-
-def default_repo_id(name: str) -> str:
-    from zoo.registry import folder_name
-    return f"{hub_org()}/{folder_name(name)}"
+from zoo.naming import DEFAULT_ORG, default_repo_id, hub_org  # noqa: F401  (re-exported)
 
 
 def _snapshot(repo_id: str, revision: str, local_only: bool) -> Path:

@@ -34,6 +34,15 @@ class Architecture:
     kind: str            # "features" | "text" | "image"
     paper: str           # citation of the paper whose mechanism the module implements
     defaults: dict = field(default_factory=dict)
+    # The task head: glob patterns of the model's top-level layer names that depend on the
+    # label set. Every other layer is the encoder, kept when a model is re-headed
+    # (``zoo.create(arch, num_labels=..., pretrained=NAME)``, ``zoo.finetune`` on new labels).
+    head: tuple = ("logits",)
+
+    def head_layers(self, model) -> list[str]:
+        """Names of ``model``'s top-level layers that belong to the head."""
+        names = [la.name for la in model._flatten_layers(include_self=False, recursive=False)]
+        return [n for n in names if any(fnmatch.fnmatchcase(n, p) for p in self.head)]
 
     def build(self, **kwargs):
         unknown = set(kwargs) - set(inspect.signature(self.builder).parameters)
@@ -46,12 +55,15 @@ class Architecture:
 _ARCHITECTURES: dict[str, Architecture] = {}
 
 
-def register_architecture(name: str, *, kind: str, paper: str):
+def register_architecture(name: str, *, kind: str, paper: str, head=("logits",)):
     """Decorator registering a model builder under ``name``.
+
+    ``head``: glob patterns of the top-level layer names that form the task head (the layers
+    whose weights depend on the label set); the rest of the model is the encoder.
 
     Example::
 
-        @register_architecture("mlp", kind="features", paper="Nam et al. 2014")
+        @register_architecture("mlp", kind="features", paper="Nam et al. 2014", head=("logits",))
         def mlp(num_features, num_labels, hidden_units=(1000,), dropout=0.5): ...
     """
     def wrap(fn):
@@ -59,7 +71,8 @@ def register_architecture(name: str, *, kind: str, paper: str):
             raise ValueError(f"architecture {name!r} is registered twice")
         defaults = {k: p.default for k, p in inspect.signature(fn).parameters.items()
                     if p.default is not inspect.Parameter.empty}
-        _ARCHITECTURES[name] = Architecture(name, fn, kind, paper, defaults)
+        _ARCHITECTURES[name] = Architecture(name, fn, kind, paper, defaults,
+                                            tuple([head] if isinstance(head, str) else head))
         return fn
     return wrap
 
@@ -98,9 +111,11 @@ def checkpoints_dir() -> Path | None:
 
 def folder_name(name: str) -> str:
     """``"yeast/mlp"`` -> ``"yeast-mlp"`` (the folder and Hub repository name)."""
-    if name.count("/") != 1:
-        raise NotFoundError(f"a pretrained name looks like '<dataset>/<arch>', got {name!r}")
-    return name.replace("/", "-")
+    from zoo import naming
+    try:
+        return naming.folder_name(name)
+    except ValueError as e:
+        raise NotFoundError(str(e)) from None
 
 
 def scan_checkpoints(root: Path | None = None) -> dict[str, dict]:
@@ -119,7 +134,7 @@ def scan_checkpoints(root: Path | None = None) -> dict[str, dict]:
 
 def index_record(card: dict, folder: Path | None = None) -> dict:
     """What the shipped index keeps of one checkpoint: enough to fetch and verify it."""
-    from zoo import hub
+    from zoo.naming import default_repo_id
     files = dict(card["files"])
     if folder is not None:
         files["zoo.json"] = sha256_file(Path(folder) / "zoo.json")
@@ -127,7 +142,7 @@ def index_record(card: dict, folder: Path | None = None) -> dict:
         "name": card["name"],
         "architecture": card["architecture"],
         "dataset": card["dataset"],
-        "repo_id": card.get("hub", {}).get("repo_id") or hub.default_repo_id(card["name"]),
+        "repo_id": card.get("hub", {}).get("repo_id") or default_repo_id(card["name"]),
         "revision": card.get("hub", {}).get("revision", "main"),
         "files": files,
     }
