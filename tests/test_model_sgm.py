@@ -297,7 +297,7 @@ def test_checkpoint_round_trip_raw_strings(tiny, tmp_path):
     x = np.array(TEXTS + ["WHEAT, gold!", "unknown tokens only"], dtype=object)
     xt = keras.ops.convert_to_tensor(x)
     np.testing.assert_allclose(_np(loaded(xt)), _np(tiny(xt)), rtol=1e-6, atol=1e-6)
-    m = zoo.inference.MultiLabelModel.from_folder(folder)
+    m = zoo.load(folder)
     dec = tiny.decode(x)
     want = [[LABELS[int(k)] for k in sorted(v for v in row if v >= 0)] for row in dec["labels"]]
     assert [sorted(s) for s in m.predict_labels(list(x))] == [sorted(s) for s in want]

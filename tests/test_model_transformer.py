@@ -147,7 +147,7 @@ def test_checkpoint_round_trip_with_raw_strings(tmp_path):
     assert loaded.get_layer("wordpiece").get_vocabulary() == vocab
     x = _strings("the cat ran on a mat", "good", "an unseen zebra")
     np.testing.assert_allclose(np.asarray(loaded(x)), np.asarray(model(x)), rtol=1e-5, atol=1e-6)
-    probs = zoo.inference.MultiLabelModel.from_folder(folder).predict_proba(list(x))
+    probs = zoo.load(folder).predict_proba(list(x))
     np.testing.assert_allclose(probs, 1 / (1 + np.exp(-np.asarray(model(x)))), rtol=1e-5,
                                atol=1e-6)
 

@@ -1,11 +1,10 @@
-"""The public face: ``zoo.load``, ``zoo.list_models``, ``zoo.info``, ``zoo.evaluate``
-(``zoo.compare`` lives in :mod:`zoo.compare`)."""
+"""The public face: ``zoo.load``, ``zoo.list_models``, ``zoo.info``, ``zoo.evaluate``,
+``zoo.create`` (``zoo.compare`` lives in :mod:`zoo.compare`, ``zoo.finetune`` in
+:mod:`zoo.finetune`). Each is a thin wrapper over the saved-model layer (:mod:`zoo.saved`)."""
 from __future__ import annotations
 
-import math
-from pathlib import Path
-
-from zoo import checkpoint, hub, registry
+from zoo import registry
+from zoo.saved import open_saved
 
 
 def load(ref, revision: str | None = None, download: bool = True):
@@ -20,9 +19,7 @@ def load(ref, revision: str | None = None, download: bool = True):
     The folder's files are checked against their recorded SHA-256 before anything is loaded;
     a mismatch, a missing file or a label-count mismatch raises ``zoo.CheckpointError``.
     """
-    from zoo.inference import MultiLabelModel
-    folder, expected = hub.resolve(ref, revision=revision, download=download)
-    return MultiLabelModel.from_folder(folder, expected)
+    return open_saved(ref, revision=revision, download=download).load()
 
 
 def list_models(pattern: str | None = None) -> list[str]:
@@ -32,43 +29,14 @@ def list_models(pattern: str | None = None) -> list[str]:
 
 def info(ref) -> dict:
     """The checkpoint's ``zoo.json`` plus its ``metrics.json`` (without loading weights)."""
-    import json
-    folder, expected = hub.resolve(ref)
-    card = checkpoint.verify(folder, expected)
-    metrics_path = Path(folder) / "metrics.json"
-    if metrics_path.is_file():
-        card["metrics"] = json.loads(metrics_path.read_text())
-    card["path"] = str(folder)
-    return card
+    return open_saved(ref).info()
 
 
 def evaluate_folder(folder, split: str = "test", batch_size: int = 1024,
                     save_scores=None) -> dict:
-    """Score a checkpoint folder on its dataset's ``split``: the ``metrics.json`` content.
-
-    ``save_scores``: also write the split's probabilities (n, L) to this ``.npy`` or ``.csv``
-    path (:func:`zoo.compare.write_scores`; the CSV has a header of label names).
-    """
-    from zoo import metrics
-    from zoo.data import benchmarks
-    from zoo.inference import MultiLabelModel
-    model = MultiLabelModel.from_folder(folder)
-    data = benchmarks.load(model.card["dataset"], split)
-    if list(data.label_names) != list(model.label_names):
-        from zoo.errors import CheckpointError
-        raise CheckpointError(f"{folder}: the model's labels differ from dataset"
-                              f" {model.card['dataset']!r}'s labels")
-    # What MultiLabelModel.evaluate does, keeping the probabilities for save_scores.
-    proba = model.predict_proba(data.x, batch_size)
-    if save_scores is not None:
-        from zoo.compare import write_scores
-        write_scores(save_scores, proba, model.label_names)
-    values = metrics.evaluate(data.labels_dense(), proba, y_pred=model.thresholds.apply(proba))
-    return {"name": model.card["name"], "dataset": model.card["dataset"], "split": split,
-            "num_examples": len(data), "thresholds": model.thresholds.to_dict(),
-            # Undefined values (NaN, e.g. macro AUC when no label has both classes) are
-            # written as null: metrics.json stays strict JSON.
-            "metrics": {k: (float(v) if math.isfinite(v) else None) for k, v in values.items()}}
+    """Score a checkpoint folder on its dataset's ``split``: the ``metrics.json`` content."""
+    from zoo.evaluation import evaluate_folder as _evaluate
+    return _evaluate(folder, split, batch_size, save_scores)
 
 
 def evaluate(ref, split: str = "test", batch_size: int = 1024, save_scores=None) -> dict:
@@ -77,6 +45,45 @@ def evaluate(ref, split: str = "test", batch_size: int = 1024, save_scores=None)
     ``save_scores``: a ``.npy`` or ``.csv`` path to write the split's probabilities to
     (rows in the split's order, columns in label order), e.g. for ``zoo compare`` or plots.
     """
-    folder, expected = hub.resolve(ref)
-    checkpoint.verify(folder, expected)
-    return evaluate_folder(folder, split=split, batch_size=batch_size, save_scores=save_scores)
+    from zoo.evaluation import evaluate_saved
+    return evaluate_saved(open_saved(ref), split=split, batch_size=batch_size,
+                          save_scores=save_scores)
+
+
+def create(architecture: str, num_labels: int | None = None, *, pretrained=None,
+           label_names=None, **options):
+    """A fresh model of ``architecture``, optionally on a pretrained checkpoint's encoder.
+
+    Example::
+
+        >>> import zoo
+        >>> net = zoo.create("mlp", num_labels=5, pretrained="yeast/mlp")   # yeast's encoder,
+        >>> net.output.shape                                                # a new 5-label head
+        (None, 5)
+
+    Without ``pretrained`` this is :func:`zoo.build`: pass the builder's inputs
+    (``num_features=...`` for a features model, ``train_inputs=...`` for a text model, ...).
+    With ``pretrained`` (a name, folder or ``hf://`` reference of the same architecture) the
+    model is built with the checkpoint's architecture options and input preprocessing, its
+    encoder weights are copied and the head (the layers the architecture declares as its
+    head) is freshly initialized for ``num_labels`` labels. ``label_names`` may be given
+    instead of ``num_labels``. Returns a Keras model (logits out); train it with
+    :func:`zoo.finetune` or ``model.fit``.
+    """
+    from zoo import transfer
+    from zoo.models import get_architecture
+    if label_names is not None:
+        if num_labels is not None and num_labels != len(label_names):
+            raise ValueError(f"num_labels={num_labels} but {len(label_names)} label_names")
+        num_labels = len(label_names)
+    if num_labels is None or int(num_labels) < 1:
+        raise ValueError(f"num_labels must be a positive integer, got {num_labels!r}")
+    arch = get_architecture(architecture)
+    if pretrained is None:
+        return arch.build(num_labels=int(num_labels), **options)
+    saved = open_saved(pretrained)
+    if saved.architecture != arch.name:
+        raise ValueError(f"{pretrained!r} is a {saved.architecture!r} checkpoint, not "
+                         f"{arch.name!r}")
+    model, _report = transfer.reheaded(saved, int(num_labels), options)
+    return model

@@ -67,8 +67,9 @@ def hardware() -> dict:
 def versions() -> dict:
     import keras
     import numpy
-    import zoo
-    out = {"zoo": zoo.__version__, "keras": keras.__version__, "numpy": numpy.__version__,
+
+    from zoo._version import __version__
+    out = {"zoo": __version__, "keras": keras.__version__, "numpy": numpy.__version__,
            "python": platform.python_version(), "backend": keras.backend.backend()}
     try:
         import tensorflow as tf
@@ -243,17 +244,22 @@ def verify(folder, expected: dict[str, str] | None = None) -> dict:
     return card
 
 
-def read(folder, expected_hashes: dict | None = None, verify_hashes: bool = True):
+def read(folder, expected_hashes: dict | None = None, verify_hashes: bool = True,
+         card: dict | None = None):
     """Verify and load a checkpoint folder: ``(keras_model, card)``.
 
-    Keras ``safe_mode`` stays on (no arbitrary code from lambdas is deserialized).
+    ``card``: the already verified ``zoo.json`` (with ``verify_hashes=False``: the caller,
+    :mod:`zoo.saved`, hashed the files once already). Keras ``safe_mode`` stays on (no
+    arbitrary code from lambdas is deserialized).
     """
     import keras
-    import zoo  # noqa: F401  registers the zoo's Keras classes
-    import zoo.models  # noqa: F401
+
+    import zoo.models  # noqa: F401  (registers the zoo's Keras layers and architectures)
+    from zoo import losses, metrics, thresholds  # noqa: F401  (their Keras objects)
 
     folder = Path(folder)
-    card = verify(folder, expected_hashes) if verify_hashes else read_card(folder)
+    if card is None:
+        card = verify(folder, expected_hashes) if verify_hashes else read_card(folder)
     try:
         model = keras.saving.load_model(str(folder), compile=False, safe_mode=True)
     except Exception as e:  # Keras raises many types; name the folder
@@ -271,7 +277,7 @@ def new_card(*, name: str, architecture: str, dataset: str, kind: str, label_nam
              training: dict, paper: str = "", license: str = "apache-2.0",
              extra: dict | None = None) -> dict:
     """Assemble a ``zoo.json`` dict with the zoo-wide fields filled in."""
-    from zoo.hub import default_repo_id
+    from zoo.naming import default_repo_id
     card = {
         "format": FORMAT,
         "name": name,

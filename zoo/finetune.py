@@ -70,7 +70,6 @@ frozen epochs, the validation split and the wall time; ``training`` holds the ha
 """
 from __future__ import annotations
 
-import math
 import os
 import time
 from dataclasses import dataclass, field
@@ -185,6 +184,7 @@ def finetune(base, train, valid=None, *, out=None, test=None, freeze_epochs: int
 
     from zoo import checkpoint, registry
     from zoo.data import READER_OPTIONS
+    from zoo.saved import open_saved
     from zoo.train import TRAIN_DEFAULTS, build_model, fit, resolve_pos_weight
 
     t_start = time.perf_counter()
@@ -271,10 +271,9 @@ def finetune(base, train, valid=None, *, out=None, test=None, freeze_epochs: int
     from zoo.inference import MultiLabelModel
     info = _finetune_info(b, train_ds, same_labels, retrain_input, report, freeze_epochs,
                           valid_desc, input_mismatch)
+    from zoo import kinds
     kind = train_ds.kind
-    input_spec = {"kind": kind}
-    if kind == "features":
-        input_spec.update(num_features=train_ds.num_features, sparse=bool(train_ds.is_sparse))
+    input_spec = kinds.get(kind).input_spec(train_ds)
     recipe = {"name": name, "architecture": b.architecture, "dataset": dataset, "seed": seed,
               "finetune": {"base": b.ref, "freeze_epochs": freeze_epochs,
                            "input_mismatch": input_mismatch,
@@ -284,7 +283,8 @@ def finetune(base, train, valid=None, *, out=None, test=None, freeze_epochs: int
                        "reader_options": _jsonable(reader_options)}}
     paper = ""
     try:
-        paper = registry.get_architecture(b.architecture).paper
+        from zoo.models import get_architecture
+        paper = get_architecture(b.architecture).paper
     except NotFoundError:
         pass
     eval_split = "test" if test_ds is not None else "valid"
@@ -309,17 +309,18 @@ def finetune(base, train, valid=None, *, out=None, test=None, freeze_epochs: int
 
     # scored from what was written, so the folder is known to load back
     metrics = checkpoint.write_evaluated(
-        out, result.model, card, lambda folder: score(MultiLabelModel.from_folder(folder)),
+        out, result.model, card, lambda folder: score(open_saved(folder).load()),
         overwrite)
-    loaded = MultiLabelModel.from_folder(out)
+    loaded = open_saved(out).load()
     return FinetuneResult(loaded, out, metrics, result.history, checkpoint.read_card(out))
 
 
 # ----------------------------------------------------------------------------- base
 
 def _resolve_base(base) -> _Base:
-    from zoo import checkpoint, hub, registry
     from zoo.inference import MultiLabelModel
+    from zoo.models import get_architecture, list_architectures
+    from zoo.saved import open_saved
     if isinstance(base, MultiLabelModel):
         card = dict(base.card)
         if "architecture" not in card:
@@ -327,105 +328,35 @@ def _resolve_base(base) -> _Base:
         return _Base(str(base.name or base.path), card["architecture"], base.kind,
                      base.keras_model, card, base.path)
     ref = str(base)
-    archs = registry.list_architectures()
+    archs = list_architectures()
     if ref in archs and not Path(ref).exists():
-        return _Base(ref, ref, registry.get_architecture(ref).kind)
+        return _Base(ref, ref, get_architecture(ref).kind)
     try:
-        folder, expected = hub.resolve(ref)
+        saved = open_saved(ref)
     except NotFoundError as e:
         raise NotFoundError(f"{e}; or pass an architecture name to train from fresh weights: "
                             f"{', '.join(archs)}") from None
-    model, card = checkpoint.read(folder, expected)
-    return _Base(ref, card["architecture"], card.get("kind", "features"), model, card,
-                 Path(folder))
-
-
-def _layers(model) -> list:
-    return list(model._flatten_layers(include_self=False, recursive=False))
-
-
-def _shapes(layer) -> list:
-    return [tuple(w.shape) for w in layer.weights]
-
-
-def _base_preprocessing(b: _Base, retrain_input: bool) -> dict:
-    """Builder arguments that make the rebuilt model read inputs as the base does."""
-    import keras
-    fitted = {}
-    layers = list(b.model._flatten_layers(include_self=False, recursive=True))
-    if b.kind == "features" and not retrain_input:
-        norm = [la for la in layers if isinstance(la, keras.layers.Normalization)]
-        if (b.card.get("architecture_options") or {}).get("standardize", True) and norm:
-            fitted["mean"] = np.asarray(norm[0].input_mean, dtype=np.float32)
-            fitted["variance"] = np.asarray(norm[0].input_variance, dtype=np.float32)
-    elif b.kind == "text":
-        fitted["vocabulary"] = _vocabulary(b.model, layers)
-    return fitted
-
-
-def _vocabulary(model, layers) -> list:
-    import keras
-    for la in layers:
-        if isinstance(la, keras.layers.TextVectorization):
-            vocab = [str(t) for t in la.get_vocabulary()]
-            if vocab[:2] != ["", "[UNK]"]:
-                raise ZooError(f"unexpected text vectorizer vocabulary start {vocab[:2]}")
-            return vocab[2:]  # text_input adds the padding and OOV entries back
-        if type(la).__name__ == "WordPieceTokenizer":
-            return [str(t) for t in la.get_vocabulary()]
-    raise ZooError(f"the text model {model.name!r} has no TextVectorization or WordPiece layer "
-                   "to take its vocabulary from")
-
-
-def _probe(train):
-    """A few rows of ``train`` with one label more: builds the shapes that follow the label
-    count (mlgcn/sgm statistics of the extra label copy the first one)."""
-    from zoo.data import MultiLabelDataset
-    sub = train.subset(np.arange(min(len(train), 64)))
-    y = sub.labels_dense()
-    extra = "__probe__"
-    while extra in sub.label_names:
-        extra += "_"
-    return MultiLabelDataset(x=sub.x, y=np.concatenate([y, y[:, :1]], axis=1),
-                             label_names=list(sub.label_names) + [extra], kind=sub.kind,
-                             name=sub.name)
+    return _Base(ref, saved.architecture, saved.kind, saved.keras_model(), saved.card,
+                 saved.folder)
 
 
 def _transfer(b: _Base, train, same_labels: bool, retrain_input: bool):
-    """The base architecture rebuilt for ``train`` with every layer copied that can be."""
+    """The base architecture rebuilt for ``train``: encoder copied, head new (zoo.transfer)."""
+    from zoo import kinds, transfer
+    from zoo.models import get_architecture
     from zoo.train import build_model
     options = dict(b.card.get("architecture_options") or {})
-    fitted = _base_preprocessing(b, retrain_input)
+    fitted = {} if retrain_input else kinds.get(b.kind).restore(b.model, b.card)
     model, built = build_model(b.architecture, train, options, fitted=fitted)
-    probe, _ = build_model(b.architecture, _probe(train), options, fitted=fitted)
-    probe_shapes = {la.name: _shapes(la) for la in _layers(probe)}
-    del probe
-    label_layers = [la.name for la in _layers(model)
-                    if la.weights and _shapes(la) != probe_shapes.get(la.name)]
-    base_layers = {la.name: la for la in _layers(b.model)}
-    reinit, kept = {}, []
-    for la in _layers(model):
-        if not la.weights:
-            continue
-        src = base_layers.get(la.name)
-        if src is None or type(src).__name__ != type(la).__name__:
-            reinit[la.name] = "not in the base model"
-        elif la.name in label_layers and not same_labels:
-            reinit[la.name] = "depends on the label set (new labels)"
-        elif _shapes(src) != _shapes(la):
-            reinit[la.name] = (f"weight shapes {_shapes(src)} -> {_shapes(la)}"
-                               + (" (input width changed)" if retrain_input else ""))
-        else:
-            la.set_weights(src.get_weights())
-            kept.append(la.name)
-    head = sorted(set(reinit) | set(label_layers))
-    if not kept:
+    head = get_architecture(b.architecture).head_layers(model)
+    report = transfer.copy_encoder(b.model, model, head, same_labels, retrain_input)
+    report["label_layers"] = head
+    if not report["kept"]:
         import warnings
         warnings.warn(f"no layer of the base {b.ref!r} could be kept (re-initialized: "
-                      f"{', '.join(reinit)}): this is training {b.architecture!r} from fresh "
-                      "weights", stacklevel=3)
-    return model, built, {"reinitialized": reinit, "kept": kept, "head": head,
-                          "label_layers": label_layers}
+                      f"{', '.join(report['reinitialized'])}): this is training "
+                      f"{b.architecture!r} from fresh weights", stacklevel=3)
+    return model, built, report
 
 
 # ----------------------------------------------------------------------------- data
@@ -443,7 +374,7 @@ def _read(obj, reader_options: dict, split: str, label_names, b: _Base, width=No
     if label_names is not None and "label_names" in READER_OPTIONS[fmt]:
         opts["label_names"] = list(label_names)
     if fmt == "libsvm" and "num_features" not in opts:
-        want = width if width is not None else (b.num_features if b.kind == "features" else None)
+        want = width if width is not None else b.num_features
         if want is not None:
             opts["num_features"] = want
     try:
@@ -486,34 +417,32 @@ def _check_labels(ds, source: str, allow_empty: bool) -> None:
 
 def _check_inputs(b: _Base, train, source: str, mode: str) -> bool:
     """Whether the input layers must be retrained; refuses what cannot be fine-tuned."""
+    from zoo import kinds
     if b.kind != train.kind:
         raise ZooError(
             f"input mismatch: base {b.ref!r} ({b.architecture}) reads {b.kind} inputs but "
             f"{source} holds {train.kind} inputs; a {b.kind} encoder cannot read them. Fine-tune "
             f"a {train.kind} model, or train an architecture from fresh weights by passing its "
             "name as the base (zoo.list_architectures())")
-    if b.fresh or b.kind != "features":
+    if b.fresh:
         return False
-    want, got = b.num_features, train.num_features
-    if want is None or want == got:
+    mismatch = kinds.get(b.kind).input_mismatch((b.card or {}).get("input") or {}, train)
+    if mismatch is None:
         return False
     if mode == "refuse":
         raise ZooError(
-            f"input mismatch: base {b.ref!r} expects {want} features per row, but {source} has "
-            f"{got}. input_mismatch='retrain' (zoo finetune: --input-mismatch retrain) rebuilds "
-            "the input layers - a new standardization fitted on your training data and a "
-            "freshly initialized first layer - and keeps the rest of the network; or pass an "
-            "architecture name to train from fresh weights")
+            f"input mismatch: base {b.ref!r} {mismatch} ({source}). input_mismatch='retrain' "
+            "(zoo finetune: --input-mismatch retrain) rebuilds the input layers - a new "
+            "standardization fitted on your training data and a freshly initialized first "
+            "layer - and keeps the rest of the network; or pass an architecture name to train "
+            "from fresh weights")
     return True
 
 
 def _check_same_inputs(train, other, source: str) -> None:
-    if other.kind != train.kind:
-        raise DataFormatError(f"holds {other.kind} inputs but the training data holds "
-                              f"{train.kind}", path=source)
-    if train.kind == "features" and other.num_features != train.num_features:
-        raise DataFormatError(f"has {other.num_features} features per row but the training data "
-                              f"has {train.num_features}", path=source)
+    from zoo import kinds
+    kind = kinds.get(train.kind)
+    kind.check_compatible(kind.input_spec(train), other, source)
 
 
 def _carve(train, seed: int, source: str):
@@ -576,26 +505,21 @@ def _finetune_info(b: _Base, train, same_labels, retrain_input, report, freeze_e
                       f"new label set ({train.num_labels} labels, base {n_base}): new head")
     info.update(reinitialized=report["reinitialized"], kept=report["kept"],
                 head=report["head"])
-    if b.kind == "features":
-        got = train.num_features
-        info["input"] = (f"{got} features: rebuilt input layers (standardization refitted on the "
-                         f"training split; base had {b.num_features})" if retrain_input else
-                         f"{got} features, the base's standardization")
-    elif b.kind == "text":
-        info["input"] = ("the base's vocabulary; words it does not hold map to the "
-                         "out-of-vocabulary token [UNK]")
+    from zoo import kinds
+    note = kinds.get(b.kind).transfer_note((b.card or {}).get("input") or {}, train,
+                                            retrain_input)
+    if note:
+        info["input"] = note
     return info
 
 
 def _metrics(model, ds, split: str, source, name: str, dataset: str) -> dict:
-    values = model.evaluate(ds.x, ds.labels_dense())
-    out = {"name": name, "dataset": dataset, "split": split, "num_examples": len(ds),
-           "source": source, "thresholds": model.thresholds.to_dict(),
-           "metrics": {k: (float(v) if math.isfinite(v) else None) for k, v in values.items()}}
-    if split != "test":
-        out["note"] = ("no test set was given: these are validation-split scores, and the same "
-                       "split chose the best epoch and the thresholds, so they are optimistic")
-    return out
+    from zoo.evaluation import score
+    note = None if split == "test" else (
+        "no test set was given: these are validation-split scores, and the same split chose "
+        "the best epoch and the thresholds, so they are optimistic")
+    return score(model, ds.x, ds.labels_dense(), name=name, dataset=dataset, split=split,
+                 source=source, note=note)
 
 
 def _jsonable(obj):

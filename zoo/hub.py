@@ -29,10 +29,11 @@ from zoo.naming import DEFAULT_ORG, default_repo_id, hub_org  # noqa: F401  (re-
 
 def _snapshot(repo_id: str, revision: str, local_only: bool) -> Path:
     import huggingface_hub
-    import zoo
+
+    from zoo._version import __version__
     path = huggingface_hub.snapshot_download(
         repo_id=repo_id, revision=revision, local_files_only=local_only,
-        library_name="zoo", library_version=zoo.__version__)
+        library_name="zoo", library_version=__version__)
     return Path(path)
 
 

@@ -5,9 +5,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
-
-from zoo.errors import DataFormatError
 
 
 class MultiLabelModel:
@@ -43,12 +40,6 @@ class MultiLabelModel:
         self._fn = None
 
     # ------------------------------------------------------------------ construction
-    @classmethod
-    def from_folder(cls, folder, expected_hashes=None) -> "MultiLabelModel":
-        from zoo import checkpoint
-        model, card = checkpoint.read(folder, expected_hashes)
-        return cls(model, card["label_names"], card.get("thresholds"), card, Path(folder))
-
     @property
     def name(self) -> str | None:
         return self.card.get("name")
@@ -91,37 +82,18 @@ class MultiLabelModel:
             self._fn = fn
         return self._fn
 
+    @property
+    def input_kind(self):
+        """The :class:`zoo.kinds.InputKind` this model reads."""
+        from zoo import kinds
+        return kinds.of_card(self.card)
+
     def _batches(self, x, batch_size: int):
-        kind = self.kind
-        if kind == "text":
-            if isinstance(x, str):
-                x = [x]
-            x = list(x)
-            if not all(isinstance(t, str) for t in x):
-                raise DataFormatError("a text model takes strings (or a list of strings)")
-            for i in range(0, len(x), batch_size):
-                yield np.asarray(x[i:i + batch_size], dtype=object)
-            return
-        if kind == "image" and isinstance(x, (list, tuple)) and x and isinstance(x[0], (str, Path)):
-            from zoo.data.images import load_images
-            size = self.card.get("input", {}).get("image_size")
-            x = load_images([str(p) for p in x], size=tuple(size) if size else None)
-        if sp.issparse(x):
-            x = sp.csr_matrix(x)
-        elif not isinstance(x, np.ndarray):
-            x = np.asarray(x, dtype=np.float32)
-        if kind == "features":
-            if x.ndim == 1:
-                x = x.reshape(1, -1)
-            want = self.card.get("input", {}).get("num_features")
-            if want is not None and x.shape[1] != want:
-                raise DataFormatError(f"this model takes {want} features per row, got {x.shape[1]}")
-        n = x.shape[0]
-        for i in range(0, n, batch_size):
-            b = x[i:i + batch_size]
-            if sp.issparse(b):
-                b = b.toarray()
-            yield np.asarray(b, dtype=np.float32 if kind == "features" else b.dtype)
+        """Validated, adapted batches (checked before anything reaches the compiled call, so
+        a bad input never changes the traced function)."""
+        if int(batch_size) < 1:
+            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+        return self.input_kind.batches(x, self.card.get("input") or {}, int(batch_size))
 
     def predict_proba(self, x, batch_size: int = 1024) -> np.ndarray:
         """Label probabilities, shape (n, num_labels), for raw inputs.

@@ -4,7 +4,9 @@ Two registries, one module (after timm's ``_registry.py``):
 
 * **Architectures** are builder functions registered with :func:`register_architecture`.
   A builder takes the input description and label count and returns a Keras model that
-  outputs logits; its keyword defaults are the paper's. ``build("mlp", ...)`` creates one.
+  outputs logits; its keyword defaults are the paper's. ``zoo.models.build("mlp", ...)``
+  creates one (``zoo.models`` imports every model module, then looks up here; this module
+  imports none of them, so there is no import cycle).
 * **Pretrained names** (``"<dataset>/<arch>"``) are *derived*: from ``checkpoints/*/zoo.json``
   in a source checkout (or ``$ZOO_CHECKPOINTS``), and from the generated index
   ``zoo/_index.json`` that ships in the wheel (``zoo index`` rebuilds it from the folders; a
@@ -38,6 +40,10 @@ class Architecture:
     # label set. Every other layer is the encoder, kept when a model is re-headed
     # (``zoo.create(arch, num_labels=..., pretrained=NAME)``, ``zoo.finetune`` on new labels).
     head: tuple = ("logits",)
+
+    def parameters(self) -> set[str]:
+        """The builder's keyword arguments."""
+        return set(inspect.signature(self.builder).parameters)
 
     def head_layers(self, model) -> list[str]:
         """Names of ``model``'s top-level layers that belong to the head."""
@@ -77,26 +83,19 @@ def register_architecture(name: str, *, kind: str, paper: str, head=("logits",))
     return wrap
 
 
-def _load_model_modules():
-    import zoo.models  # noqa: F401  (registers the architectures)
-
-
-def get_architecture(name: str) -> Architecture:
-    _load_model_modules()
+def lookup_architecture(name: str) -> Architecture:
+    """The architecture registered as ``name`` (only those whose module was imported: use
+    :func:`zoo.models.get_architecture`, which imports them all)."""
     try:
         return _ARCHITECTURES[name]
     except KeyError:
-        raise NotFoundError(f"unknown architecture {name!r}; known: {sorted(_ARCHITECTURES)}") from None
+        from zoo.naming import suggestion
+        raise NotFoundError(f"unknown architecture {name!r}{suggestion(name, _ARCHITECTURES)}"
+                            f" (known: {', '.join(sorted(_ARCHITECTURES))})") from None
 
 
-def list_architectures() -> list[str]:
-    _load_model_modules()
+def registered_architectures() -> list[str]:
     return sorted(_ARCHITECTURES)
-
-
-def build(name: str, **kwargs):
-    """Build a fresh (untrained) model of architecture ``name``."""
-    return get_architecture(name).build(**kwargs)
 
 
 # ----------------------------------------------------------------------------- pretrained names

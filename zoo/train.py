@@ -48,42 +48,30 @@ def build_model(architecture: str, train, options: dict | None = None, *,
     """Instantiate ``architecture`` for ``train``'s inputs and labels (fitting preprocessing
     such as feature standardization on the training split only).
 
-    ``fitted`` supplies builder arguments that would otherwise be fitted on ``train``:
-    ``mean``/``variance`` (a features model's standardization) or ``vocabulary`` (a text
-    model's); fine-tuning passes a base checkpoint's, so the rebuilt model reads inputs
-    exactly as the base did. Returns ``(model, options as built)``.
+    The input kind (:mod:`zoo.kinds`) supplies what it fits on ``train`` (a features model's
+    ``mean``/``variance``, a text model's vocabulary); ``fitted`` overrides that with a saved
+    model's (:meth:`zoo.kinds.InputKind.restore`), so a rebuilt model reads inputs exactly as
+    the saved one did. Returns ``(model, options as built)``.
     """
-    from zoo import registry
-    arch = registry.get_architecture(architecture)
-    options = dict(options or {})
-    fitted = dict(fitted or {})
-    if arch.kind != train.kind:
+    from zoo import kinds
+    from zoo.models import get_architecture
+    arch = get_architecture(architecture)
+    kind = kinds.get(train.kind)
+    if arch.kind != kind.name:
         raise ZooError(f"architecture {architecture!r} takes {arch.kind} inputs but the dataset"
                        f" {train.name!r} holds {train.kind}")
-    built_options = dict(options)
-    accepted = set(inspect.signature(arch.builder).parameters)
+    options = dict(options or {})
+    fitted = dict(fitted or {})
     kwargs = {"num_labels": train.num_labels, **options}
-    if arch.kind == "features":
-        standardize = kwargs.pop("standardize", True)
-        built_options["standardize"] = standardize
-        kwargs["num_features"] = train.num_features
-        if standardize:
-            if "mean" in fitted:
-                mean, var = fitted.pop("mean"), fitted.pop("variance")
-            else:
-                from zoo.data.pipeline import feature_moments
-                mean, var = feature_moments(train)
-            kwargs["mean"] = np.asarray(mean, dtype=np.float32)
-            kwargs["variance"] = np.asarray(var, dtype=np.float32)
-        fitted.pop("mean", None)
-        fitted.pop("variance", None)
-    # Builders that fit something on the training split say so by taking these arguments
-    # (e.g. ML-GCN's label co-occurrence, a text model's vocabulary).
-    if "train_labels" in accepted:
+    kind_kwargs, kind_options = kind.builder_inputs(arch, train, kwargs, fitted)
+    kwargs.update({k: v for k, v in kind_kwargs.items() if k in arch.parameters()})
+    built_options = {**options, **kind_options}
+    # Builders that fit something on the training labels say so by taking ``train_labels``
+    # (e.g. ML-GCN's label co-occurrence).
+    if "train_labels" in arch.parameters():
         kwargs["train_labels"] = train.labels_dense()
-    if "train_inputs" in accepted and "vocabulary" not in fitted:
-        kwargs["train_inputs"] = train.x
-    kwargs.update(fitted)
+    kwargs.update({k: v for k, v in fitted.items() if k not in ("mean", "variance")
+                   and k in arch.parameters()})
     return arch.build(**kwargs), built_options
 
 
@@ -125,8 +113,9 @@ def fit(architecture: str, train, valid, options: dict | None = None, *, seed: i
     """
     import keras
 
-    from zoo import losses, metrics, registry
+    from zoo import kinds, losses, metrics
     from zoo import thresholds as th
+    from zoo.models import get_architecture
     from zoo.data import pipeline
 
     unknown = set(train_options) - set(TRAIN_DEFAULTS)
@@ -229,14 +218,14 @@ def fit(architecture: str, train, valid, options: dict | None = None, *, seed: i
     # An architecture whose builder module defines ``post_fit(model, train, valid)`` finishes
     # the trained model here (e.g. BP-MLL fits its threshold function on train); a returned
     # dict is recorded under training["post_fit"].
-    post_fit = getattr(inspect.getmodule(registry.get_architecture(architecture).builder),
+    post_fit = getattr(inspect.getmodule(get_architecture(architecture).builder),
                        "post_fit", None)
     post_fit_info = post_fit(model, train, valid) if callable(post_fit) else None
 
     # Calibrate decisions on the validation split only.
     from zoo.inference import MultiLabelModel
-    scorer = MultiLabelModel(model, train.label_names, card={"kind": train.kind,
-                             "input": {"num_features": train.num_features}})
+    scorer = MultiLabelModel(model, train.label_names, card={
+        "kind": train.kind, "input": kinds.get(train.kind).input_spec(train)})
     s_val = scorer.predict_proba(valid.x)
     y_val = valid.labels_dense()
     rule_name = tcfg["rule"]
@@ -289,70 +278,149 @@ def resolve_pos_weight(pos_weight, loss, train) -> list:
 
 # ----------------------------------------------------------------------------- recipes
 
+RECIPE_KEYS = {"name", "architecture", "dataset", "seed", "description", "model", "train",
+               "thresholds", "data", "finetune"}
+FINETUNE_KEYS = {"base", "freeze_epochs", "input_mismatch", "allow_empty_labels"}
+DATA_KEYS = {"train_split", "valid_split",                      # a named benchmark's splits
+             "train", "valid", "test", "reader_options"}        # files (fine-tuning)
+
+
 def read_recipe(path) -> dict:
-    """Parse and check a recipe TOML file; errors name the file and the offending key."""
-    path = Path(path)
-    try:
-        recipe = tomllib.loads(path.read_text())
-    except FileNotFoundError:
-        raise ZooError(f"recipe {path} does not exist") from None
-    except tomllib.TOMLDecodeError as e:
-        raise DataFormatError(f"invalid TOML: {e}", path=path) from None
+    """Parse and check a recipe: a TOML file, or the recipe a checkpoint recorded.
+
+    ``path``: ``recipes/<dataset>/<arch>.toml``, or a checkpoint reference (folder, pretrained
+    name): its ``zoo.json["recipe"]``, which trained and fine-tuned checkpoints both record in
+    this one schema. Errors name the file and the offending key.
+
+    Schema (every section optional but the three names)::
+
+        name = "yeast/mlp"            architecture = "mlp"          dataset = "yeast"
+        seed = 0
+        [model]       architecture options (the builder's keyword arguments)
+        [train]       zoo.train.TRAIN_DEFAULTS keys (loss, epochs, learning_rate, ...)
+        [thresholds]  rule = "per_label" | "global" | "fixed", fallback, value, at_least_one
+        [data]        train_split / valid_split of a named dataset, or, with [finetune],
+                      train / valid / test files and reader_options
+        [finetune]    base (name, folder or architecture), freeze_epochs, input_mismatch,
+                      allow_empty_labels
+    """
+    path = Path(path) if not isinstance(path, dict) else path
+    if isinstance(path, dict):
+        recipe, where = path, "recipe"
+    elif path.suffix.lower() == ".toml" or path.is_file():
+        try:
+            recipe = tomllib.loads(path.read_text())
+        except FileNotFoundError:
+            raise ZooError(f"recipe {path} does not exist") from None
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+            raise DataFormatError(f"invalid TOML: {e}", path=path) from None
+        where = path
+    else:
+        from zoo.saved import open_saved
+        saved = open_saved(path)
+        recipe = saved.card.get("recipe")
+        if not isinstance(recipe, dict):
+            raise ZooError(f"checkpoint {path} records no recipe")
+        recipe = dict(recipe)
+        recipe.setdefault("_source_folder", str(saved.folder))
+        where = saved.folder / "zoo.json"
     for key in ("name", "architecture", "dataset"):
         if key not in recipe:
-            raise DataFormatError(f"missing top-level key {key!r}", path=path)
-    allowed = {"name", "architecture", "dataset", "seed", "description", "model", "train",
-               "thresholds", "data"}
-    extra = set(recipe) - allowed
+            raise DataFormatError(f"missing top-level key {key!r}", path=where)
+    extra = set(recipe) - RECIPE_KEYS - {"_source_folder"}
     if extra:
-        raise DataFormatError(f"unknown top-level key(s) {sorted(extra)}; allowed: {sorted(allowed)}",
-                              path=path)
-    unknown = set(recipe.get("train", {})) - set(TRAIN_DEFAULTS)
-    if unknown:
-        raise DataFormatError(f"unknown [train] key(s) {sorted(unknown)}; known: {sorted(TRAIN_DEFAULTS)}",
-                              path=path)
-    unknown = set(recipe.get("thresholds", {})) - THRESHOLD_KEYS
-    if unknown:
-        raise DataFormatError(f"unknown [thresholds] key(s) {sorted(unknown)}; known:"
-                              f" {sorted(THRESHOLD_KEYS)}", path=path)
+        raise DataFormatError(f"unknown top-level key(s) {sorted(extra)}; allowed: "
+                              f"{sorted(RECIPE_KEYS)}", path=where)
+    for section, known in (("train", set(TRAIN_DEFAULTS)), ("thresholds", THRESHOLD_KEYS),
+                           ("finetune", FINETUNE_KEYS), ("data", DATA_KEYS)):
+        value = recipe.get(section, {})
+        if not isinstance(value, dict):
+            raise DataFormatError(f"[{section}] must be a table, got {type(value).__name__}",
+                                  path=where)
+        unknown = set(value) - known
+        if unknown:
+            raise DataFormatError(f"unknown [{section}] key(s) {sorted(unknown)}; known: "
+                                  f"{sorted(known)}", path=where)
+    if "finetune" in recipe and "base" not in recipe["finetune"]:
+        raise DataFormatError("[finetune] needs base = <pretrained name, folder or "
+                              "architecture>", path=where)
+    if "finetune" not in recipe and any(k in recipe.get("data", {})
+                                        for k in ("train", "valid", "test")):
+        raise DataFormatError("[data] train/valid/test files need a [finetune] section (a base"
+                              " model); a named dataset uses train_split/valid_split",
+                              path=where)
     return recipe
+
+
+def _data_file(value, recipe_path):
+    """A recorded data path: as given, else relative to the recipe file's folder."""
+    if value is None:
+        return None
+    p = Path(value)
+    if p.exists() or p.is_absolute() or recipe_path is None:
+        return str(p)
+    alt = Path(recipe_path).parent / p
+    return str(alt) if alt.exists() else str(p)
 
 
 def train_recipe(path, out=None, overwrite: bool = True, verbose: int = 1, strategy=None):
     """Train the checkpoint a recipe describes; returns the checkpoint folder.
 
-    The folder is staged next to its destination, evaluated on the test split with
-    :func:`zoo.evaluate` and only then renamed into place.
+    ``path``: a recipe TOML file or a checkpoint whose recorded recipe is re-run (trained and
+    fine-tuned checkpoints alike; see :func:`read_recipe`). The folder is staged next to its
+    destination, evaluated on the test split with :func:`zoo.evaluate` and only then renamed
+    into place.
     """
-
-    from zoo import checkpoint, registry
-    from zoo.api import evaluate_folder
+    from zoo import checkpoint, kinds, registry
     from zoo.data import benchmarks
+    from zoo.evaluation import evaluate_folder
+    from zoo.models import get_architecture
 
     recipe = read_recipe(path)
     name = recipe["name"]
+    out = Path(out) if out else (registry.checkpoints_dir() or Path("checkpoints")) / registry.folder_name(name)
+    if out.exists() and not overwrite:
+        raise ZooError(f"{out} exists; pass overwrite=True (zoo train: --force) to replace it")
+    if "finetune" in recipe:
+        return _finetune_recipe(recipe, path, out, overwrite, verbose)
     data = recipe.get("data", {})
     train = benchmarks.load(recipe["dataset"], data.get("train_split", "train"))
     valid = benchmarks.load(recipe["dataset"], data.get("valid_split", "valid"))
     result = fit(recipe["architecture"], train, valid, recipe.get("model", {}),
                  seed=int(recipe.get("seed", 0)), strategy=strategy, verbose=verbose,
                  thresholds=recipe.get("thresholds"), **recipe.get("train", {}))
-    arch = registry.get_architecture(recipe["architecture"])
-    input_spec = {"kind": train.kind}
-    if train.kind == "features":
-        input_spec.update(num_features=train.num_features, sparse=bool(train.is_sparse))
+    arch = get_architecture(recipe["architecture"])
     result.training["recipe_path"] = Path(path).as_posix()
     card = checkpoint.new_card(
         name=name, architecture=recipe["architecture"], dataset=recipe["dataset"],
-        kind=train.kind, label_names=train.label_names, input_spec=input_spec,
+        kind=train.kind, label_names=train.label_names,
+        input_spec=kinds.get(train.kind).input_spec(train),
         architecture_options=result.architecture_options,
         thresholds=result.thresholds.to_dict(), recipe=recipe, training=result.training,
         paper=arch.paper, extra={"parameters": int(result.model.count_params()),
                                  "splits": {"train": train.split, "valid": valid.split,
                                             "test": "test"}})
-    out = Path(out) if out else (registry.checkpoints_dir() or Path("checkpoints")) / registry.folder_name(name)
-    if out.exists() and not overwrite:
-        raise ZooError(f"{out} exists; pass overwrite=True")
     checkpoint.write_evaluated(out, result.model, card,
                                lambda folder: evaluate_folder(folder, split="test"), overwrite)
+    return out
+
+
+def _finetune_recipe(recipe: dict, path, out: Path, overwrite: bool, verbose: int) -> Path:
+    """Re-run a ``[finetune]`` recipe (what :func:`zoo.finetune` recorded)."""
+    from zoo.finetune import finetune
+    ft = recipe["finetune"]
+    data = recipe.get("data", {})
+    recipe_path = None if recipe.get("_source_folder") else (path if Path(path).is_file() else None)
+    if not data.get("train"):
+        raise ZooError(f"{path}: the [finetune] recipe records no training file ([data] train)")
+    files = {k: _data_file(data.get(k), recipe_path) for k in ("train", "valid", "test")}
+    finetune(ft["base"], files["train"], files["valid"], test=files["test"], out=out,
+             freeze_epochs=int(ft.get("freeze_epochs", 0)),
+             input_mismatch=ft.get("input_mismatch", "refuse"),
+             allow_empty_labels=bool(ft.get("allow_empty_labels", False)),
+             seed=int(recipe.get("seed", 0)), verbose=verbose,
+             thresholds=recipe.get("thresholds"), name=recipe["name"],
+             dataset=recipe["dataset"], model_options=recipe.get("model") or None,
+             overwrite=overwrite, **dict(data.get("reader_options") or {}),
+             **dict(recipe.get("train") or {}))
     return out

@@ -98,7 +98,8 @@ class ThresholdShift(keras.layers.Layer):
         return input_shape
 
 
-@register_architecture("bpmll", kind="features", paper="Zhang & Zhou, IEEE TKDE 2006")
+@register_architecture("bpmll", kind="features", paper="Zhang & Zhou, IEEE TKDE 2006",
+                       head=("scores", "threshold"))
 def bpmll(num_features: int, num_labels: int, hidden_units: int | None = None,
           hidden_ratio: float = 0.2, l2: float = 0.0, mean=None, variance=None,
           name: str = "bpmll"):

@@ -230,7 +230,8 @@ class C2AE(keras.Model):
         return cls(**config)
 
 
-@register_architecture("c2ae", kind="features", paper=PAPER)
+@register_architecture("c2ae", kind="features", paper=PAPER,
+                       head=("fe_*", "fx_latent", "fd_hidden", "logits"))
 def c2ae(num_features: int, num_labels: int, latent_dim: int | None = None,
          hidden_units: int = 512, feature_layers: int = 2, alpha: float = 10.0,
          constraint_weight: float = 0.5, mean=None, variance=None, name: str = "c2ae"):

@@ -146,7 +146,8 @@ class AdaptiveFusion(keras.layers.Layer):
         return tuple(input_shape[0])
 
 
-@register_architecture("lsan", kind="text", paper="Xiao, Huang, Chen, Jing, EMNLP 2019")
+@register_architecture("lsan", kind="text", paper="Xiao, Huang, Chen, Jing, EMNLP 2019",
+                       head=("self_attention", "label_attention"))
 def lsan(num_labels: int, train_inputs=None, vocabulary=None, max_tokens: int = DEFAULT_MAX_TOKENS,
          sequence_length: int = 256, embedding_dim: int = 300, rnn_units: int = 300,
          attention_units: int = 200, mlp_units: int = 300, label_attention: str = "none",

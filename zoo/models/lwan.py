@@ -173,7 +173,8 @@ def text_encoder(token_ids, vocab_size: int, embedding_dim: int, rnn_units: int,
 
 
 @register_architecture("lwan", kind="text",
-                       paper="Mullenbach et al., NAACL 2018 (CAML label-wise attention); BiGRU-LWAN")
+                       paper="Mullenbach et al., NAACL 2018 (CAML label-wise attention); BiGRU-LWAN",
+                       head=("label_attention", "logits"))
 def lwan(num_labels: int, train_inputs=None, vocabulary=None, max_tokens: int = DEFAULT_MAX_TOKENS,
          sequence_length: int = 256, embedding_dim: int = 100, rnn_units: int = 64,
          attention_units: int | None = None, embedding_dropout: float = 0.2,

@@ -263,7 +263,8 @@ class LabelGCNClassifier(keras.layers.Layer):
         return config
 
 
-@register_architecture("mlgcn", kind="features", paper="Chen et al., CVPR 2019")
+@register_architecture("mlgcn", kind="features", paper="Chen et al., CVPR 2019",
+                       head=("gcn_classifier",))
 def mlgcn(num_features: int, num_labels: int, train_labels=None, encoder_units=(512,),
           dropout: float = 0.5, tau: float = 0.4, p: float = 0.2, gcn_hidden: int = 1024,
           embedding_dim: int = 300, node_features: str = "embedding", negative_slope: float = 0.2,

@@ -310,7 +310,8 @@ class MPVAE(keras.Model):
 
 
 @register_architecture("mpvae", kind="features",
-                       paper="Bai, Kong, Gomes, IJCAI 2020 (MPVAE)")
+                       paper="Bai, Kong, Gomes, IJCAI 2020 (MPVAE)",
+                       head=("label_encoder", "probit_mean", "multivariate_probit"))
 def mpvae(num_features: int, num_labels: int, latent_dim: int = 50,
           feature_units=(256, 512, 256), label_units=(512, 256), decoder_units=(256, 512),
           factor_dim: int | None = None, dropout: float = 0.5, num_samples: int = 100,

@@ -438,7 +438,7 @@ class SGM(keras.Model):
         return cls(**config)
 
 
-@register_architecture("sgm", kind="text", paper=PAPER)
+@register_architecture("sgm", kind="text", paper=PAPER, head=("decoder",))
 def sgm(num_labels: int, train_inputs=None, train_labels=None, vocabulary=None,
         max_tokens: int = DEFAULT_MAX_TOKENS, sequence_length: int = 256, embedding_dim: int = 100,
         encoder_units: int = 128, label_embedding_dim: int = 64, attention_units: int | None = None,

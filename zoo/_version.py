@@ -1,0 +1,2 @@
+"""The library version, importable without importing anything else."""
+__version__ = "0.1.0"
