@@ -106,7 +106,7 @@ def make_condition(condition: str, train, valid, seed: int, hide: float = HIDE):
 
 def recipe_options(dataset: str) -> tuple[dict, dict, dict]:
     """(model options, train options, threshold options) of recipes/<dataset>/mlp.toml."""
-    from zoo.train import read_recipe
+    from zoo.recipes import read_recipe
     r = read_recipe(ROOT / "recipes" / dataset / "mlp.toml")
     return dict(r.get("model", {})), dict(r.get("train", {})), dict(r.get("thresholds", {}))
 

@@ -572,7 +572,7 @@ def update_doc(text: str, doc: Path = DOC) -> bool:
 # ------------------------------------------------------------------------------ main
 def run(datasets, archs, sizes: Sizes, log=_log, fit_wordpiece: bool = False) -> dict:
     from zoo.data import benchmarks
-    from zoo.train import read_recipe
+    from zoo.recipes import read_recipe
 
     res = {"benchmark": "bench_text", "loadavg_start": loadavg(), "machine": machine_info(),
            "settings": dataclasses.asdict(sizes), "command": " ".join(sys.argv),

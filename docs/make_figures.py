@@ -34,7 +34,8 @@ def retrain_history(recipe_path="recipes/emotions/mlp.toml", out=HISTORY_JSON) -
     """Train the recipe's model again (not saved) and write its per-epoch history as JSON."""
     from zoo._io import atomic_write_text
     from zoo.data import benchmarks
-    from zoo.train import fit, read_recipe
+    from zoo.recipes import read_recipe
+    from zoo.train import fit
     recipe = read_recipe(recipe_path)
     data = recipe.get("data", {})
     train = benchmarks.load(recipe["dataset"], data.get("train_split", "train"))

@@ -171,7 +171,7 @@ def test_registry_names_derive_from_folders(folder, monkeypatch):
 
 def test_architecture_registry():
     assert "mlp" in zoo.list_architectures()
-    arch = registry.get_architecture("mlp")
+    arch = zoo.models.get_architecture("mlp")
     assert arch.defaults["hidden_units"] == (1000,) and arch.defaults["dropout"] == 0.5
     with pytest.raises(TypeError, match="no option"):
         zoo.build("mlp", num_features=3, num_labels=2, hiden_units=(4,))

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import zoo
-from zoo import train
+from zoo import recipes, train
 from zoo.data import load
 from zoo.errors import DataFormatError
 
@@ -35,7 +35,7 @@ rule = "global"
 def test_recipe_to_checkpoint(tmp_path):
     recipe = tmp_path / "mlp.toml"
     recipe.write_text(RECIPE)
-    out = train.train_recipe(recipe, out=tmp_path / "emotions-mlp", verbose=0)
+    out = recipes.train_recipe(recipe, out=tmp_path / "emotions-mlp", verbose=0)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["emotions-mlp", "mlp.toml"]
     model = zoo.load(out)
     card = model.card
@@ -86,7 +86,7 @@ def test_bad_recipes_name_the_file(tmp_path, text, match):
     p = tmp_path / "bad.toml"
     p.write_text(text)
     with pytest.raises(DataFormatError, match=match) as e:
-        train.read_recipe(p)
+        recipes.read_recipe(p)
     assert "bad.toml" in str(e.value)
 
 

@@ -178,7 +178,7 @@ def cmd_evaluate(a):
 
 
 def cmd_train(a):
-    from zoo.train import train_recipe
+    from zoo.recipes import train_recipe
     out = train_recipe(a.recipe, out=a.out, verbose=1 if sys.stderr.isatty() else 2)
     print(out)
 

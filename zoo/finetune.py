@@ -426,12 +426,13 @@ def _check_inputs(b: _Base, train, source: str, mode: str) -> bool:
             "name as the base (zoo.list_architectures())")
     if b.fresh:
         return False
-    mismatch = kinds.get(b.kind).input_mismatch((b.card or {}).get("input") or {}, train)
+    mismatch = kinds.get(b.kind).input_mismatch((b.card or {}).get("input") or {}, train,
+                                                 source)
     if mismatch is None:
         return False
     if mode == "refuse":
         raise ZooError(
-            f"input mismatch: base {b.ref!r} {mismatch} ({source}). input_mismatch='retrain' "
+            f"input mismatch: base {b.ref!r} {mismatch}. input_mismatch='retrain' "
             "(zoo finetune: --input-mismatch retrain) rebuilds the input layers - a new "
             "standardization fitted on your training data and a freshly initialized first "
             "layer - and keeps the rest of the network; or pass an architecture name to train "

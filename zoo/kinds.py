@@ -90,7 +90,7 @@ class InputKind:
     def describe(self, spec: dict) -> str:
         return self.name
 
-    def input_mismatch(self, spec: dict, ds) -> str | None:
+    def input_mismatch(self, spec: dict, ds, source: str = "the data") -> str | None:
         """A description of why ``ds`` does not fit a model with ``spec`` in a way that
         rebuilding the input layers fixes (fine-tuning's ``input_mismatch="retrain"``)."""
         return None
@@ -167,11 +167,11 @@ class FeaturesKind(InputKind):
             raise DataFormatError(f"has {ds.num_features} features per row but the training "
                                   f"data has {want}", path=source)
 
-    def input_mismatch(self, spec, ds):
+    def input_mismatch(self, spec, ds, source="the data"):
         want, got = spec.get("num_features"), ds.num_features
         if want is None or want == got:
             return None
-        return f"expects {want} features per row, but the data has {got}"
+        return f"expects {want} features per row, but {source} has {got}"
 
     def transfer_note(self, spec, ds, retrained):
         got = ds.num_features

@@ -47,7 +47,7 @@ def copy_encoder(base_model, model, head: list[str], same_labels: bool,
         if src is None or type(src).__name__ != type(la).__name__:
             reinit[la.name] = "not in the base model"
         elif la.name in head and not same_labels:
-            reinit[la.name] = "head: depends on the label set (new labels)"
+            reinit[la.name] = "depends on the label set (new labels)"
         elif _shapes(src) != _shapes(la):
             reinit[la.name] = (f"weight shapes {_shapes(src)} -> {_shapes(la)}"
                                + (" (input width changed)" if input_changed else ""))

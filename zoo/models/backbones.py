@@ -32,18 +32,16 @@ def register_backbone(name: str):
     return wrap
 
 
-def _load_modules():
-    import zoo.models  # noqa: F401  (the model modules register their backbones)
-
-
 def names() -> list[str]:
-    _load_modules()
+    """Registered backbones (every one, once :mod:`zoo.models` is imported)."""
     return sorted(_BACKBONES)
 
 
 def get(name: str, weights=None, input_shape=(224, 224, 3), **kwargs):
-    """Build backbone ``name`` (``weights=None``: random init; ``"imagenet"``: pretrained)."""
-    _load_modules()
+    """Build backbone ``name`` (``weights=None``: random init; ``"imagenet"``: pretrained).
+
+    The modules that register backbones are imported by :mod:`zoo.models` (this module does
+    not import them: that would be an import cycle)."""
     try:
         factory = _BACKBONES[name]
     except KeyError:
