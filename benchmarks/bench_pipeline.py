@@ -44,7 +44,8 @@ import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from zoo._io import atomic_write_text  # noqa: E402
-from zoo.data.pipeline import _sparse_tensor, text_vectorizer, to_tf_dataset  # noqa: E402
+from zoo.data.pipeline import text_vectorizer, to_tf_dataset  # noqa: E402
+from zoo.data.tensors import sparse_tensor as _sparse_tensor  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results" / "pipeline.json"
 BATCH = 64

@@ -64,6 +64,17 @@ class InputKind:
     name: str = ""
     #: baseline families of :mod:`zoo.baselines` that apply to this kind of input
     baselines: tuple = ()
+    # ---- what the tf.data pipeline (zoo.data.pipeline.to_tf_dataset) asks
+    #: x batches are numbers, cast to float32 in the pipeline
+    numeric: bool = True
+    #: a deterministic ``preprocess`` (tokenizer) runs once, before the cache
+    preprocess_before_cache: bool = False
+    #: the default (label-preserving) augmentation applies
+    augmentable: bool = False
+
+    def tf_rows(self, ds, image_size=None):
+        """``(per-row tf.data.Dataset of x, rows are sparse, per-row decode fn or None)``."""
+        raise NotImplementedError
 
     # ------------------------------------------------------------------ training side
     def builder_inputs(self, arch, train, options: dict, fitted: dict) -> tuple[dict, dict]:
@@ -141,7 +152,7 @@ class FeaturesKind(InputKind):
             if "mean" in fitted:
                 mean, var = fitted["mean"], fitted["variance"]
             else:
-                from zoo.data.pipeline import feature_moments
+                from zoo.data.tensors import feature_moments
                 mean, var = feature_moments(train)
             kwargs["mean"] = np.asarray(mean, dtype=np.float32)
             kwargs["variance"] = np.asarray(var, dtype=np.float32)
@@ -184,6 +195,15 @@ class FeaturesKind(InputKind):
         n = spec.get("num_features")
         return f"rows of {n} numeric features" if n else "rows of numeric features"
 
+    def tf_rows(self, ds, image_size=None):
+        import tensorflow as tf
+
+        from zoo.data.tensors import sparse_tensor
+        if sp.issparse(ds.x):
+            return tf.data.Dataset.from_tensor_slices(sparse_tensor(ds.x)), True, None
+        return tf.data.Dataset.from_tensor_slices(np.asarray(ds.x, dtype=np.float32)), \
+            False, None
+
     def batches(self, x, spec, batch_size):
         if sp.issparse(x):
             x = sp.csr_matrix(x)
@@ -210,6 +230,19 @@ class TextKind(InputKind):
     """Raw strings; the tokenizer (vocabulary fitted on train) is inside the model."""
     name = "text"
     baselines = ("tfidf_br_lr", "tfidf_br_svm")
+    numeric = False
+    preprocess_before_cache = True
+
+    def tf_rows(self, ds, image_size=None):
+        import tensorflow as tf
+        texts = list(ds.x)
+        bad = [i for i, t in enumerate(texts) if not isinstance(t, str)]
+        if bad:
+            raise DataFormatError(
+                f"text row {bad[0]} is a {type(texts[bad[0]]).__name__}, expected str"
+                f" ({len(bad)} such rows)")
+        return tf.data.Dataset.from_tensor_slices(tf.constant(texts, dtype=tf.string)), \
+            False, None
 
     def builder_inputs(self, arch, train, options, fitted):
         if "vocabulary" in fitted:
@@ -255,6 +288,27 @@ class ImageKind(InputKind):
     """Images: file paths or arrays (n, h, w, c) / one (h, w, c); resizing is recorded."""
     name = "image"
     baselines = ("br_lr", "mlknn")  # on frozen backbone features
+    augmentable = True
+
+    def tf_rows(self, ds, image_size=None):
+        import os
+
+        import tensorflow as tf
+
+        from zoo.data.tensors import image_decoder
+        x = ds.x
+        if isinstance(x, np.ndarray):
+            arr = x[..., None] if x.ndim == 3 else x
+            if arr.ndim != 4:
+                raise DataFormatError(f"image array has shape {x.shape}, expected (n, h, w, c)"
+                                      " or (n, h, w)")
+            if image_size is not None:
+                raise ValueError("image_size resizes decoded image files; resize arrays before"
+                                 " building the dataset or use preprocess=keras.layers.Resizing")
+            return tf.data.Dataset.from_tensor_slices(arr), False, None
+        paths = [os.fspath(p) for p in x]
+        return tf.data.Dataset.from_tensor_slices(tf.constant(paths, dtype=tf.string)), \
+            False, image_decoder(paths, image_size)
 
     def builder_inputs(self, arch, train, options, fitted):
         return {}, {}

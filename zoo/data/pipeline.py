@@ -41,7 +41,6 @@ layers belong inside the model (or in ``preprocess=``), so a saved model takes r
 """
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -50,6 +49,8 @@ import scipy.sparse as sp
 
 from zoo._io import atomic_write_text
 from zoo.data.dataset import MultiLabelDataset
+from zoo.data.tensors import (feature_moments, require_train,  # noqa: F401
+                              sparse_tensor)
 from zoo.errors import DataFormatError
 
 __all__ = [
@@ -136,23 +137,25 @@ def to_tf_dataset(ds: MultiLabelDataset, batch_size: int = 64, shuffle: bool = F
             or batch_size < 1:
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
     batch_size = int(batch_size)
-    augment = _resolve_augment(augment, ds.kind, seed)
+    from zoo import kinds
+    kind = kinds.get(ds.kind)
+    augment = _resolve_augment(augment, kind, seed)
     if preprocess is not None and not callable(preprocess):
         raise TypeError(f"preprocess must be callable, got {type(preprocess).__name__}")
     autotune = tf.data.AUTOTUNE
     n = len(ds)
 
-    x_rows, x_sparse, decode = _x_rows(ds, image_size)
+    x_rows, x_sparse, decode = kind.tf_rows(ds, image_size)
     y_rows, y_sparse = _y_rows(ds.y)
     rows = tf.data.Dataset.zip((x_rows, y_rows)) if labels else x_rows
 
     def on_x(fn):  # apply fn to the x part of an element, keep y
         return (lambda x, y: (fn(x), y)) if labels else fn
 
-    early_text = ds.kind == "text" and preprocess is not None
+    early_text = kind.preprocess_before_cache and preprocess is not None
     # In-memory arrays (dense or CSR) are already what the cache would hold: caching them
     # only copies them (no consistent speed-up for CSR rows, see docs/pipelines.md).
-    in_memory = ds.kind != "text" and decode is None
+    in_memory = not kind.preprocess_before_cache and decode is None
     if cache and not in_memory:
         # deterministic stages first, cached once
         if decode is not None:
@@ -171,7 +174,7 @@ def to_tf_dataset(ds: MultiLabelDataset, batch_size: int = 64, shuffle: bool = F
     x_steps = []
     if x_sparse:
         x_steps.append(tf.sparse.to_dense)
-    if ds.kind in ("features", "image"):
+    if kind.numeric:
         x_steps.append(lambda x: tf.cast(x, tf.float32))
     if preprocess is not None and (not early_text or not cache):
         x_steps.append(preprocess)
@@ -213,99 +216,20 @@ def _check_dense_output(batches, labels, fixed=False):
             " give the tokenizer a fixed output length (e.g. sequence_length=256)")
 
 
-def _x_rows(ds: MultiLabelDataset, image_size):
-    """(per-row dataset of x, whether rows are sparse, per-row decode fn or None)."""
-    tf = _tf()
-    x = ds.x
-    if ds.kind == "features":
-        if sp.issparse(x):
-            return tf.data.Dataset.from_tensor_slices(_sparse_tensor(x)), True, None
-        return tf.data.Dataset.from_tensor_slices(np.asarray(x, dtype=np.float32)), False, None
-    if ds.kind == "text":
-        texts = list(x)
-        bad = [i for i, t in enumerate(texts) if not isinstance(t, str)]
-        if bad:
-            raise DataFormatError(
-                f"text row {bad[0]} is a {type(texts[bad[0]]).__name__}, expected str"
-                f" ({len(bad)} such rows)")
-        return tf.data.Dataset.from_tensor_slices(tf.constant(texts, dtype=tf.string)), \
-            False, None
-    # images
-    if isinstance(x, np.ndarray):
-        arr = x[..., None] if x.ndim == 3 else x
-        if arr.ndim != 4:
-            raise DataFormatError(f"image array has shape {x.shape}, expected (n, h, w, c)"
-                                  " or (n, h, w)")
-        if image_size is not None:
-            raise ValueError("image_size resizes decoded image files; resize arrays before"
-                             " building the dataset or use preprocess=keras.layers.Resizing")
-        return tf.data.Dataset.from_tensor_slices(arr), False, None
-    paths = [os.fspath(p) for p in x]
-    return tf.data.Dataset.from_tensor_slices(tf.constant(paths, dtype=tf.string)), False, \
-        _image_decoder(paths, image_size)
-
-
-def _image_decoder(paths: list, image_size):
-    """Per-row graph function: path -> uint8 (h, w, c), channels and size from file 0."""
-    tf = _tf()
-    if not paths:
-        return lambda p: tf.zeros([0, 0, 1], tf.uint8)
-    try:
-        first = tf.io.decode_image(tf.io.read_file(paths[0]), expand_animations=False)
-    except (tf.errors.OpError, OSError) as e:
-        raise DataFormatError(f"cannot decode image: {e}", path=paths[0]) from None
-    h, w, c = (int(s) for s in first.shape)
-    if image_size is not None:
-        h, w = (int(s) for s in image_size)
-
-    def decode(path):
-        img = tf.io.decode_image(tf.io.read_file(path), channels=c, expand_animations=False)
-        if image_size is not None:
-            img = tf.image.resize(img, (h, w))
-            img = tf.cast(tf.clip_by_value(tf.round(img), 0.0, 255.0), tf.uint8)
-        else:
-            check = tf.debugging.assert_equal(
-                tf.shape(img)[:2], tf.constant([h, w]),
-                message=f"image size differs from the first file's {h}x{w}"
-                        f" ({paths[0]}); pass image_size=(h, w) to resize")
-            with tf.control_dependencies([check]):
-                img = tf.identity(img)
-        return tf.ensure_shape(img, (h, w, c))
-
-    return decode
-
-
-def _canonical_csr(m) -> sp.csr_matrix:
-    m = m if m.format == "csr" else m.tocsr()
-    if not m.has_canonical_format:
-        m = m.copy()
-        m.sum_duplicates()  # also sorts the column indices
-    return m
-
-
-def _sparse_tensor(m):
-    """scipy sparse (n, d) -> ``tf.SparseTensor`` with row-major ordered indices."""
-    tf = _tf()
-    m = _canonical_csr(m)
-    rows = np.repeat(np.arange(m.shape[0], dtype=np.int64), np.diff(m.indptr))
-    idx = np.stack([rows, m.indices.astype(np.int64)], axis=1)
-    return tf.SparseTensor(idx, m.data.astype(np.float32), [int(m.shape[0]), int(m.shape[1])])
-
-
 def _y_rows(y):
     tf = _tf()
     if sp.issparse(y):
-        return tf.data.Dataset.from_tensor_slices(_sparse_tensor(y)), True
+        return tf.data.Dataset.from_tensor_slices(sparse_tensor(y)), True
     return tf.data.Dataset.from_tensor_slices(np.asarray(y, dtype=np.int8)), False
 
 
-def _resolve_augment(augment, kind: str, seed):
+def _resolve_augment(augment, kind, seed):
     if augment is None or augment is False:
         return None
     if augment is True or (isinstance(augment, str) and augment == "default"):
-        if kind != "image":
+        if not kind.augmentable:
             raise ValueError(f"the default augmentation is for image datasets, this one is"
-                             f" {kind!r}; pass a callable to augment other inputs")
+                             f" {kind.name!r}; pass a callable to augment other inputs")
         augment = default_augmentation(seed=seed)
     if not callable(augment):
         raise TypeError(f"augment must be None, 'default' or a callable, got {augment!r}")
@@ -348,13 +272,6 @@ def default_augmentation(seed: int | None = None, translation: float = 0.1,
 # ---------------------------------------------------------------------------------------------
 # feature scaling
 # ---------------------------------------------------------------------------------------------
-def _require_train(ds, what: str) -> None:
-    split = getattr(ds, "split", None)
-    if split in ("valid", "test"):
-        raise ValueError(f"{what} must be fitted on the training split, got the {split!r} split"
-                         f" of {getattr(ds, 'name', None) or 'the dataset'}")
-
-
 def feature_normalizer(train_ds, name: str = "feature_normalizer"):
     """A ``keras.layers.Normalization`` with the column mean and variance of the TRAIN rows.
 
@@ -393,48 +310,6 @@ def feature_normalizer(train_ds, name: str = "feature_normalizer"):
     return layer
 
 
-def feature_moments(train_ds) -> tuple[np.ndarray, np.ndarray]:
-    """Float64 column mean and variance of the TRAIN rows, as :func:`feature_normalizer`
-    uses them (sparse input is never densified; zero-variance columns get variance 1)."""
-    if isinstance(train_ds, MultiLabelDataset):
-        if train_ds.kind != "features":
-            raise ValueError(f"feature_normalizer needs a features dataset, got {train_ds.kind!r}")
-        _require_train(train_ds, "feature_normalizer")
-        x = train_ds.x
-    else:
-        x = train_ds
-    if sp.issparse(x):
-        mean, var = _sparse_moments(_canonical_csr(x))
-    else:
-        x = np.asarray(x, dtype=np.float64)
-        if x.ndim != 2 or x.shape[0] == 0:
-            raise ValueError(f"feature_normalizer needs a non-empty (n, d) matrix, got {x.shape}")
-        _check_finite(x)
-        mean, var = x.mean(axis=0), x.var(axis=0)
-    return mean, np.where(var > 0.0, var, 1.0)
-
-
-def _sparse_moments(m: sp.csr_matrix):
-    n, d = m.shape
-    if n == 0:
-        raise ValueError("feature_normalizer needs at least one training row")
-    data = m.data.astype(np.float64)
-    _check_finite(data, m.indices)
-    mean = np.bincount(m.indices, weights=data, minlength=d) / n
-    nnz = np.bincount(m.indices, minlength=d)
-    ss = np.bincount(m.indices, weights=(data - mean[m.indices]) ** 2, minlength=d)
-    return mean, (ss + (n - nnz) * mean ** 2) / n
-
-
-def _check_finite(values: np.ndarray, columns: np.ndarray | None = None) -> None:
-    bad = ~np.isfinite(values)
-    if bad.any():
-        pos = np.argwhere(bad)[0]
-        col = int(columns[pos[0]]) if columns is not None else int(pos[-1])
-        raise DataFormatError(f"feature column {col} holds a non-finite value ({int(bad.sum())}"
-                              " in all); impute or drop missing values before scaling")
-
-
 # ---------------------------------------------------------------------------------------------
 # text: TextVectorization and WordPiece, fitted on train only
 # ---------------------------------------------------------------------------------------------
@@ -442,7 +317,7 @@ def _train_texts(train_texts, what: str) -> list:
     if isinstance(train_texts, MultiLabelDataset):
         if train_texts.kind != "text":
             raise ValueError(f"{what} needs a text dataset, got {train_texts.kind!r}")
-        _require_train(train_texts, what)
+        require_train(train_texts, what)
         train_texts = train_texts.x
     if isinstance(train_texts, str):
         raise TypeError(f"{what} expects a list of texts, got one str")
