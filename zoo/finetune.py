@@ -273,7 +273,7 @@ def finetune(base, train, valid=None, *, out=None, test=None, freeze_epochs: int
                           valid_desc, input_mismatch)
     from zoo import kinds
     kind = train_ds.kind
-    input_spec = kinds.get(kind).input_spec(train_ds)
+    input_spec = kinds.get(kind).input_spec(train_ds, result.model)
     recipe = {"name": name, "architecture": b.architecture, "dataset": dataset, "seed": seed,
               "finetune": {"base": b.ref, "freeze_epochs": freeze_epochs,
                            "input_mismatch": input_mismatch,

@@ -87,8 +87,8 @@ class InputKind:
         """Builder arguments that make a rebuilt model read inputs as ``keras_model`` does."""
         return {}
 
-    def input_spec(self, ds) -> dict:
-        """The card's ``input`` entry for a model trained on ``ds``."""
+    def input_spec(self, ds, model=None) -> dict:
+        """The card's ``input`` entry for ``model`` trained on ``ds``."""
         return {"kind": self.name}
 
     def check_compatible(self, spec: dict, ds, source: str) -> None:
@@ -168,7 +168,7 @@ class FeaturesKind(InputKind):
                         "variance": np.asarray(la.input_variance, dtype=np.float32).reshape(-1)}
         return {}
 
-    def input_spec(self, ds):
+    def input_spec(self, ds, model=None):
         return {"kind": self.name, "num_features": ds.num_features, "sparse": bool(ds.is_sparse)}
 
     def check_compatible(self, spec, ds, source):
@@ -313,9 +313,12 @@ class ImageKind(InputKind):
     def builder_inputs(self, arch, train, options, fitted):
         return {}, {}
 
-    def input_spec(self, ds):
+    def input_spec(self, ds, model=None):
         spec = {"kind": self.name}
-        if isinstance(ds.x, np.ndarray):
+        shape = tuple(model.inputs[0].shape[1:3]) if model is not None else ()
+        if len(shape) == 2 and all(isinstance(d, int) for d in shape):
+            spec["image_size"] = [int(d) for d in shape]       # the model's fixed input size
+        elif isinstance(ds.x, np.ndarray):
             spec["image_size"] = [int(ds.x.shape[1]), int(ds.x.shape[2])]
         return spec
 

@@ -133,7 +133,7 @@ def train_recipe(path, out=None, overwrite: bool = True, verbose: int = 1, strat
     card = checkpoint.new_card(
         name=name, architecture=recipe["architecture"], dataset=recipe["dataset"],
         kind=train.kind, label_names=train.label_names,
-        input_spec=kinds.get(train.kind).input_spec(train),
+        input_spec=kinds.get(train.kind).input_spec(train, result.model),
         architecture_options=result.architecture_options,
         thresholds=result.thresholds.to_dict(), recipe=recipe, training=result.training,
         paper=arch.paper, extra={"parameters": int(result.model.count_params()),

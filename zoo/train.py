@@ -25,6 +25,10 @@ TRAIN_DEFAULTS = {
     "loss": "bce", "loss_options": {}, "optimizer": "adam", "learning_rate": 1e-3,
     "weight_decay": None, "batch_size": 64, "epochs": 100, "patience": 10,
     "monitor": "val_loss", "mixed_precision": False, "jit_compile": "auto",
+    # image models: "frozen" trains only the head, on the backbone's cached features
+    # (zoo.encoding); "mirror" adds each training image's mirror image to that cache;
+    # "augment" = "default" augments image batches in tf.data when the encoder trains.
+    "encoder": "trainable", "mirror": False, "augment": None,
 }
 THRESHOLD_DEFAULTS = {"rule": "per_label", "fallback": 0.5}
 THRESHOLD_KEYS = {"rule", "fallback", "value", "at_least_one"}
@@ -148,6 +152,17 @@ def fit(architecture: str, train, valid, options: dict | None = None, *, seed: i
             raise ZooError(f"freeze_epochs needs the head's layer names (head=); {why}")
         frozen = [layer for layer in layers if layer.name not in head and layer.weights]
     was_trainable = [layer.trainable for layer in frozen]
+    if cfg["encoder"] not in ("trainable", "frozen"):
+        raise ValueError(f"encoder must be 'trainable' or 'frozen', got {cfg['encoder']!r}")
+    fit_model = model
+    n_train = len(train)
+    if cfg["encoder"] == "frozen":
+        if freeze_epochs:
+            raise ZooError("encoder='frozen' trains the head alone already; freeze_epochs "
+                           "does not apply")
+        fit_model, train, valid_fit = _frozen_encoder_data(model, train, valid, cfg, verbose)
+    else:
+        valid_fit = valid
 
     loss_options = dict(cfg["loss_options"])
     if loss_options.get("pos_weight") is not None:  # "auto" or one weight per label
@@ -162,7 +177,7 @@ def fit(architecture: str, train, valid, options: dict | None = None, *, seed: i
             if cfg["weight_decay"]:
                 opt_kwargs["weight_decay"] = cfg["weight_decay"]
             optimizer = keras.optimizers.get({"class_name": cfg["optimizer"], "config": opt_kwargs})
-            model.compile(optimizer=optimizer,
+            fit_model.compile(optimizer=optimizer,
                           loss=losses.get(cfg["loss"], **loss_options),
                           metrics=metrics.default_training_metrics(threshold=0.5),
                           jit_compile=cfg["jit_compile"])
@@ -178,10 +193,13 @@ def fit(architecture: str, train, valid, options: dict | None = None, *, seed: i
         rep = strategy.num_replicas_in_sync
         bs = max(rep, bs - bs % rep)
         vbs = max(rep, min(vbs, len(valid) - len(valid) % rep))
+    image_size = _image_size(model) if (train.kind == "image" and fit_model is model
+                                        and not isinstance(train.x, np.ndarray)) else None
     train_data = pipeline.to_tf_dataset(train, batch_size=bs, shuffle=True, seed=seed,
-                                        drop_remainder=not uneven_ok)
-    valid_data = pipeline.to_tf_dataset(valid, batch_size=vbs, shuffle=False,
-                                        drop_remainder=not uneven_ok)
+                                        drop_remainder=not uneven_ok, image_size=image_size,
+                                        augment=cfg["augment"] if fit_model is model else None)
+    valid_data = pipeline.to_tf_dataset(valid_fit, batch_size=vbs, shuffle=False,
+                                        drop_remainder=not uneven_ok, image_size=image_size)
     mode = "min" if "loss" in cfg["monitor"] else "max"
     stopper = _early_stopping(monitor=cfg["monitor"], mode=mode, patience=int(cfg["patience"]),
                               restore_best_weights=True)
@@ -199,7 +217,7 @@ def fit(architecture: str, train, valid, options: dict | None = None, *, seed: i
                 continue
             if first > 0:  # unfreeze: recompile with a fresh optimizer
                 compile_model(frozen_phase=False)
-            hist = model.fit(train_data, validation_data=valid_data, initial_epoch=first,
+            hist = fit_model.fit(train_data, validation_data=valid_data, initial_epoch=first,
                              epochs=last, shuffle=False, callbacks=callbacks, verbose=verbose)
             phase_epochs.append(len(hist.history.get("loss", [])))
             for k, vals in hist.history.items():
@@ -221,7 +239,7 @@ def fit(architecture: str, train, valid, options: dict | None = None, *, seed: i
     # Calibrate decisions on the validation split only.
     from zoo.inference import MultiLabelModel
     scorer = MultiLabelModel(model, train.label_names, card={
-        "kind": train.kind, "input": kinds.get(train.kind).input_spec(train)})
+        "kind": valid.kind, "input": kinds.get(valid.kind).input_spec(valid, model)})
     s_val = scorer.predict_proba(valid.x)
     y_val = valid.labels_dense()
     rule_name = tcfg["rule"]
@@ -238,7 +256,7 @@ def fit(architecture: str, train, valid, options: dict | None = None, *, seed: i
 
     training = {"wall_time_s": round(wall, 2), "epochs_run": epochs_run, "best_epoch": best_epoch,
                 "seed": seed, "backend": keras.backend.backend(),
-                "train_examples": len(train), "valid_examples": len(valid),
+                "train_examples": n_train, "valid_examples": len(valid),
                 "strategy": type(strategy).__name__ if strategy is not None else None,
                 "train_config": cfg,
                 # per-epoch curves (`zoo plot history NAME` draws them from the card)
@@ -250,6 +268,38 @@ def fit(architecture: str, train, valid, options: dict | None = None, *, seed: i
     if post_fit_info is not None:
         training["post_fit"] = post_fit_info
     return TrainResult(model, rule, history, training, built_options)
+
+
+def _image_size(model):
+    shape = tuple(model.inputs[0].shape[1:3])
+    return shape if all(isinstance(d, int) for d in shape) else None
+
+
+def _frozen_encoder_data(model, train, valid, cfg, verbose):
+    """``(head model, train, valid)`` with the datasets replaced by the frozen backbone's
+    cached features (``zoo.encoding``); the head model shares its layers with ``model``."""
+    from zoo.data import MultiLabelDataset
+    from zoo.encoding import encode
+    names = {la.name for la in model._flatten_layers(include_self=False, recursive=False)}
+    if not {"backbone", "head"} <= names:
+        raise ZooError("encoder='frozen' needs a model with a 'backbone' and a 'head' layer "
+                       "(the image architectures' layout, docs/adding_a_model.md)")
+    encoder, head = model.get_layer("backbone"), model.get_layer("head")
+    encoder.trainable = False
+    size = _image_size(model)
+
+    def feats(ds, mirror=False):
+        return encode(encoder, ds, size, mirror=mirror, verbose=bool(verbose))
+
+    x_train, y_train = feats(train), train.labels_dense()
+    if cfg["mirror"]:
+        x_train = np.concatenate([x_train, feats(train, mirror=True)])
+        y_train = np.concatenate([y_train, y_train])
+
+    def as_ds(x, y, like):
+        return MultiLabelDataset(x=x, y=y, label_names=list(like.label_names), kind="image",
+                                 name=like.name, split=like.split)
+    return head, as_ds(x_train, y_train, train), as_ds(feats(valid), valid.labels_dense(), valid)
 
 
 def resolve_pos_weight(pos_weight, loss, train) -> list:

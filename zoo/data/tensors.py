@@ -34,7 +34,7 @@ def image_decoder(paths: list, image_size):
     def decode(path):
         img = tf.io.decode_image(tf.io.read_file(path), channels=c, expand_animations=False)
         if image_size is not None:
-            img = tf.image.resize(img, (h, w))
+            img = tf.image.resize(img, (h, w), antialias=True)  # as zoo.data.images.load_images
             img = tf.cast(tf.clip_by_value(tf.round(img), 0.0, 255.0), tf.uint8)
         else:
             check = tf.debugging.assert_equal(
