@@ -10,3 +10,4 @@ from zoo.models import lwan  # noqa: F401
 from zoo.models import lsan  # noqa: F401
 from zoo.models import transformer  # noqa: F401
 from zoo.models import sgm  # noqa: F401
+from zoo.models import efficientnet_lite  # noqa: F401
