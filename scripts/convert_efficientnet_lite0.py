@@ -230,12 +230,10 @@ def imagenet_label_names() -> tuple[list[str], list[str]]:
 def fixture_batch(fixtures: Path = FIXTURES):
     """``(pixels float32 (n, 224, 224, 3) in [0, 255], reference logits, image names)``."""
     import numpy as np
-    from PIL import Image
+    import tensorflow as tf
     manifest = json.loads((fixtures / "manifest.json").read_text())
-    pixels = []
-    for name in manifest["images"]:
-        with Image.open(fixtures / name) as im:
-            pixels.append(np.asarray(im.convert("RGB"), dtype=np.float32))
+    pixels = [tf.io.decode_png(tf.io.read_file(str(fixtures / name)), channels=3).numpy()
+              .astype(np.float32) for name in manifest["images"]]
     return np.stack(pixels), np.load(fixtures / "reference_logits.npy"), manifest["images"]
 
 

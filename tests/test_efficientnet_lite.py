@@ -31,8 +31,9 @@ REL_TOL = 1e-3
 
 def _fixtures():
     manifest = json.loads((FIXTURES / "manifest.json").read_text())
-    pixels = np.stack([np.asarray(keras.utils.load_img(FIXTURES / n), dtype=np.float32)
-                       for n in manifest["images"]])
+    import tensorflow as tf  # PNG decoding without Pillow (not a zoo dependency)
+    pixels = np.stack([tf.io.decode_png(tf.io.read_file(str(FIXTURES / n)), channels=3)
+                       .numpy().astype(np.float32) for n in manifest["images"]])
     return pixels, np.load(FIXTURES / "reference_logits.npy")
 
 
