@@ -9,8 +9,11 @@ import pytest
 
 from zoo import registry
 
+# Backbone checkpoints (zoo.json "task": "backbone", e.g. imagenet/efficientnet-lite0) have no
+# zoo benchmark split to evaluate on; their own tests check them (tests/test_efficientnet_lite.py).
 FOLDERS = sorted(p for p in registry.SOURCE_CHECKPOINTS.glob("*")
-                 if (p / "zoo.json").is_file() and not p.name.startswith("."))
+                 if (p / "zoo.json").is_file() and not p.name.startswith(".")
+                 and json.loads((p / "zoo.json").read_text()).get("task") != "backbone")
 NAMES = [json.loads((p / "zoo.json").read_text())["name"] for p in FOLDERS]
 
 
