@@ -498,7 +498,9 @@ def _corel_images_record() -> DatasetRecord:
               "split: 'valid' is carved from the 4,500 train images. Report the annotation "
               "metrics (annot_top5_*: zoo.metrics.annotation_metrics) to compare with the "
               "literature.",
-        extra={"unlisted_files": tuple(rec(rel) for role, _, rel in manifest
+        extra={"metric_groups": ("annotation",),
+               "published_results": "results/published/corel5k-images.json",
+               "unlisted_files": tuple(rec(rel) for role, _, rel in manifest
                                        if role == "unlisted"),
                "derived_files": tuple(ci.PREFIX + rel for role, _, rel in manifest
                                       if role == "derived"),

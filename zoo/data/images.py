@@ -23,10 +23,10 @@ the CSV lines.
 
 Example::
 
-    >>> ds = read_image_folder("photos")                  # labels.csv, columns: path + labels
-    >>> ds.x[0], ds.label_names
+    >>> ds = read_image_folder("photos")   # labels.csv: path + labels  # doctest: +SKIP
+    >>> ds.x[0], ds.label_names                                          # doctest: +SKIP
     ('/home/me/photos/img/001.png', ['cat', 'dog', 'person'])
-    >>> pixels = load_images(ds.x[:32], size=(224, 224))  # uint8 (32, 224, 224, 3)
+    >>> pixels = load_images(ds.x[:32], size=(224, 224))  # uint8        # doctest: +SKIP
 
 Training and evaluation read images through :func:`image_dataset`, a ``tf.data`` pipeline
 (decode, resize, random resized crop + flip when training, cache, prefetch);
@@ -182,7 +182,7 @@ def load_images(paths: Sequence, size=None, channels: int | None = 3) -> np.ndar
 
     Example::
 
-        >>> load_images(["a.png", "b.jpg"], size=64).shape
+        >>> load_images(["a.png", "b.jpg"], size=64).shape     # doctest: +SKIP
         (2, 64, 64, 3)
     """
     import tensorflow as tf
