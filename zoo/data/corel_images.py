@@ -49,7 +49,7 @@ from __future__ import annotations
 import functools
 import os
 import re
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 import numpy as np
@@ -138,10 +138,13 @@ def fetch(records, cache_dir=None, base_url=None) -> dict:
     def one(r):
         return r.path, download.fetch(r.path, r.url, r.sha256, cache_dir, base_url)
 
+    pool = ThreadPoolExecutor(_DOWNLOAD_THREADS)
     try:
-        with ThreadPoolExecutor(_DOWNLOAD_THREADS) as pool:
-            out.update(pool.map(one, missing))
+        for fut in as_completed([pool.submit(one, r) for r in missing]):
+            rel, path = fut.result()
+            out[rel] = path
     except download.DownloadError as e:
+        pool.shutdown(wait=True, cancel_futures=True)
         shown = ", ".join(r.path for r in missing[:3])
         where = (f"{download.DATA_DIR_ENV}={mirror}" if mirror is not None
                  else f"{download.DATA_DIR_ENV} is not set")
@@ -150,6 +153,10 @@ def fetch(records, cache_dir=None, base_url=None) -> dict:
             f"({where}) nor in the cache ({cache}), e.g. {shown}; downloading them failed: {e}. "
             f"Point {download.DATA_DIR_ENV} at a folder holding {PREFIX}<relative path> for "
             "every file (see zoo/data/manifests/corel5k-images.txt).") from e
+    except BaseException:
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
     return out
 
 
