@@ -3,7 +3,8 @@
 Names (see :func:`list_datasets`): the 11 MULAN sets ``emotions``, ``yeast``, ``scene``,
 ``flags``, ``medical``, ``enron``, ``genbase``, ``bibtex``, ``corel5k``, ``delicious``,
 ``tmc2007-500``; ``reuters21578`` (ModApte, 90 topics); ``goemotions``; ``fashion-canvas``
-(multi-label canvases of Fashion-MNIST items). Files, URLs, hashes and citations are in
+(multi-label canvases of Fashion-MNIST items); ``corel5k-images`` (5,000 Corel photos, 260
+tags; ``x`` = JPEG paths, :mod:`zoo.data.corel_images`). Files, URLs, hashes and citations are in
 :mod:`zoo.data.catalog`; files come from the mirror ``$ZOO_DATA_DIR``, the download cache or the
 network (:mod:`zoo.data.download`), always SHA-256 checked.
 
