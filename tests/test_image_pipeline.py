@@ -62,6 +62,9 @@ def test_shapes_dtype_range_and_labels(data):
     y = np.concatenate([b[1].numpy() for b in batches])
     assert x.dtype == np.float32 and 0.0 <= x.min() and x.max() <= 255.0 and x.max() > 100
     np.testing.assert_array_equal(y, data.labels_dense().astype(np.float32))
+    x2, y2 = next(iter(image_dataset(data, image_size=(32, 48), batch_size=6)))  # a dataset
+    np.testing.assert_array_equal(x2.numpy(), x)
+    np.testing.assert_array_equal(y2.numpy(), y)
     # the grey PNG (d.png) becomes 3 equal channels
     np.testing.assert_array_equal(x[3, ..., 0], x[3, ..., 2])
     # images only, and a channels=1 variant

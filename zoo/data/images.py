@@ -342,7 +342,9 @@ def image_dataset(images, labels=None, image_size=(224, 224), training: bool = F
     batches are prefetched.
 
     Args:
-        images: a list of image file paths, or an array (n, h, w, c) (uint8 or 0..255 floats).
+        images: a list of image file paths, an array (n, h, w, c) (uint8 or 0..255 floats),
+            or a ``kind="image"`` :class:`MultiLabelDataset` (its ``x``, and its labels unless
+            ``labels`` is given).
         labels: (n, L) label matrix (1, 0 and -1 unknown kept), or ``None`` for images only.
         image_size: output ``(height, width)`` (or an int).
         training: shuffle (unless ``shuffle=False``) and augment (unless ``augment=False``).
@@ -376,6 +378,11 @@ def image_dataset(images, labels=None, image_size=(224, 224), training: bool = F
     """
     import tensorflow as tf
 
+    if isinstance(images, MultiLabelDataset):
+        if images.kind != "image":
+            raise ValueError(f"image_dataset needs an image dataset, got kind {images.kind!r}")
+        labels = images.labels_dense() if labels is None else labels
+        images = images.x
     size = _size2(image_size)
     if channels not in (1, 3):
         raise ValueError(f"channels must be 1 or 3, got {channels!r}")
