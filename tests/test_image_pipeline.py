@@ -186,3 +186,19 @@ def test_bad_arguments():
         image_dataset([], None, batch_size=0)
     with pytest.raises(DataFormatError, match="labels have shape"):
         image_dataset(np.zeros((3, 8, 8, 3), np.uint8), np.zeros((2, 4)))
+
+
+@pytest.mark.parametrize("cache", [True, False])
+def test_training_shuffles_each_epoch(data, cache):
+    ids = np.arange(6, dtype=np.float32)[:, None]  # the row index as the "label"
+    # seed 3 happens to give the identity order first for 6 elements (TF's shuffle); 1 does not
+    ds = image_dataset(data.x, ids, image_size=8, training=True, augment=False, seed=1,
+                       batch_size=6, cache=cache)
+    orders = [tuple(next(iter(ds))[1].numpy().ravel().astype(int)) for _ in range(3)]
+    assert all(sorted(o) == list(range(6)) for o in orders)
+    assert len(set(orders)) > 1 and orders[0] != tuple(range(6))
+    # images still ride with their labels: image i is decode_images(x[i])
+    x, y = next(iter(ds))
+    ev = decode_images(data.x, 8)
+    for img, i in zip(x.numpy(), y.numpy().ravel().astype(int)):
+        np.testing.assert_array_equal(img, ev[i])

@@ -392,13 +392,15 @@ def image_dataset(images, labels=None, image_size=(224, 224), training: bool = F
     read, to_channels, evaluate, rand = _graph_fns(size, channels, tuple(crop_scale),
                                                    tuple(crop_ratio))
     auto = tf.data.AUTOTUNE
-    if isinstance(images, np.ndarray) and images.ndim == 4:
+    do_shuffle = training if shuffle is None else shuffle
+    from_files = not (isinstance(images, np.ndarray) and images.ndim == 4)
+    if not from_files:
         n = images.shape[0]
         if images.shape[-1] not in (1, 3):
             raise DataFormatError(f"image array has {images.shape[-1]} channels; expected 1 "
                                   "or 3")
         arr = images if images.dtype == np.uint8 else np.clip(images, 0, 255).astype(np.float32)
-        x = tf.data.Dataset.from_tensor_slices(arr).map(to_channels, num_parallel_calls=auto)
+        x = tf.data.Dataset.from_tensor_slices(arr)
     else:
         if isinstance(images, np.ndarray) and images.ndim != 1:
             raise DataFormatError(f"image array has shape {images.shape}, expected (n, h, w, c)"
@@ -408,9 +410,6 @@ def image_dataset(images, labels=None, image_size=(224, 224), training: bool = F
         n = len(paths)
         x = tf.data.Dataset.from_tensor_slices(tf.constant(paths, tf.string)) if n else \
             tf.data.Dataset.from_tensor_slices(tf.zeros([0], tf.string))
-        x = x.map(read, num_parallel_calls=auto, deterministic=True)
-        if cache:
-            x = x.cache("" if cache is True else os.fspath(cache))
     if labels is not None:
         y = labels.toarray() if hasattr(labels, "toarray") else np.asarray(labels)
         if y.ndim != 2 or y.shape[0] != n:
@@ -420,8 +419,18 @@ def image_dataset(images, labels=None, image_size=(224, 224), training: bool = F
             y.astype(np.float32))))
     else:
         ds = x.map(lambda img: (img,))
-    if training if shuffle is None else shuffle:
-        ds = ds.shuffle(max(1, min(n, 10_000)), seed=seed, reshuffle_each_iteration=True)
+    buffer = max(1, min(n, 10_000))
+    # Without a cache, shuffle the (cheap) paths before decoding, so the shuffle buffer holds
+    # no pixels; with it, shuffle the cached images (the buffer shares their memory).
+    if do_shuffle and not (from_files and cache):
+        ds = ds.shuffle(buffer, seed=seed, reshuffle_each_iteration=True)
+    first = read if from_files else to_channels
+    ds = ds.map(lambda *el: (first(el[0]),) + tuple(el[1:]), num_parallel_calls=auto,
+                deterministic=True)
+    if from_files and cache:
+        ds = ds.cache("" if cache is True else os.fspath(cache))
+        if do_shuffle:
+            ds = ds.shuffle(buffer, seed=seed, reshuffle_each_iteration=True)
     if training and augment:
         seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
         ds = tf.data.Dataset.zip((ds, seeds)).map(
