@@ -3,7 +3,8 @@
 Names (see :func:`list_datasets`): the 11 MULAN sets ``emotions``, ``yeast``, ``scene``,
 ``flags``, ``medical``, ``enron``, ``genbase``, ``bibtex``, ``corel5k``, ``delicious``,
 ``tmc2007-500``; ``reuters21578`` (ModApte, 90 topics); ``goemotions``; ``fashion-canvas``
-(multi-label canvases of Fashion-MNIST items). Files, URLs, hashes and citations are in
+(multi-label canvases of Fashion-MNIST items); ``corel5k-images`` (5,000 Corel photos, 260
+tags; ``x`` = JPEG paths, :mod:`zoo.data.corel_images`). Files, URLs, hashes and citations are in
 :mod:`zoo.data.catalog`; files come from the mirror ``$ZOO_DATA_DIR``, the download cache or the
 network (:mod:`zoo.data.download`), always SHA-256 checked.
 
@@ -125,7 +126,8 @@ def load(name: str, split: str = "train", valid_fraction: float = DEFAULT_VALID_
 
 def fetch_files(name: str, cache_dir: str | os.PathLike | None = None) -> dict[str, Path]:
     """Make sure every file of ``name`` is available and verified; relpath -> local path."""
-    return download.fetch_records(catalog.get(name).all_files(), cache_dir=cache_dir)
+    rec = catalog.get(name)
+    return _fetcher(rec)(rec.all_files(), cache_dir=cache_dir)
 
 
 def summary(name: str, cache_dir: str | os.PathLike | None = None) -> dict:
@@ -205,7 +207,7 @@ def _location(cache_dir) -> tuple:
 def _official(name: str, location: tuple) -> dict[str, MultiLabelDataset]:
     """Parse the official splits of ``name``: {"train", "test"[, "valid"]} (cached)."""
     rec = catalog.get(name)
-    paths = download.fetch_records(rec.all_files(), cache_dir=location[1])
+    paths = _fetcher(rec)(rec.all_files(), cache_dir=location[1])
     parse = _PARSERS[rec.loader]
     out = parse(rec, paths)
     for split, ds in out.items():
@@ -401,5 +403,21 @@ def _fashion_carve(valid_fraction: float, seed: int, location: tuple):
     return tuple(out)
 
 
+def _parse_corel_images(rec, paths):
+    from zoo.data import corel_images
+
+    return corel_images.parse(rec, paths)
+
+
+def _fetcher(rec):
+    """How the files of ``rec`` are fetched: thousands of small photos go through
+    :func:`zoo.data.corel_images.fetch` (threaded downloads, one clear error naming the
+    missing files and ``$ZOO_DATA_DIR``); everything else through ``download.fetch_records``."""
+    if rec.loader == "corel5k-images":
+        from zoo.data import corel_images
+        return corel_images.fetch
+    return download.fetch_records
+
+
 _PARSERS = {"mulan": _parse_mulan, "reuters": _parse_reuters, "goemotions": _parse_goemotions,
-            "fashion-canvas": _parse_fashion_canvas}
+            "fashion-canvas": _parse_fashion_canvas, "corel5k-images": _parse_corel_images}

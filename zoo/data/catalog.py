@@ -19,6 +19,10 @@ Sources (pinned where the host allows it):
 * GoEmotions: ``google-research/google-research``, ``goemotions/data/`` (branch ``master``: the
   SHA-256 pins the content).
 * Fashion-MNIST: the URLs ``keras.datasets.fashion_mnist.load_data`` downloads.
+* Corel5k photos (``corel5k-images``): ``TonyZZX/MultiGraph_MultiLabel_Learning`` at commit
+  ``5d6bf599ccf72a7c7e96ccd1696602c4d074ce0a``, folder ``Corel5k/``. Its 5,007 hashes live in
+  the package manifest ``zoo/data/manifests/corel5k-images.txt`` (see
+  :mod:`zoo.data.corel_images`) and are merged into :data:`SHA256` at import.
 * Reuters-21578: the UCI archive ``reuters21578.tar.gz``. The archive itself is not pinned (it
   has been repacked over the years); each of the 22 SGML members is verified against its own
   SHA-256 after extraction.
@@ -179,6 +183,14 @@ SHA256: dict[str, str] = {
     "reuters21578/reut2-021.sgm":
         "3f5196d32869723c9042aa5756805b4e90360f1f45ea17f4594fa0e2b3630b18",
 }
+
+
+def _corel_manifest() -> dict:
+    from zoo.data import corel_images
+    return {corel_images.PREFIX + rel: sha for _, sha, rel in corel_images.read_manifest()}
+
+
+SHA256.update(_corel_manifest())
 
 
 @dataclass(frozen=True)
@@ -451,6 +463,52 @@ _OTHERS = {
               "dataset 'train' + 'valid' is not 'train_full').",
         extra={"source_sizes": {"train": 60000, "test": 10000}}),
 }
+
+
+def _corel_images_record() -> DatasetRecord:
+    from zoo.data import corel_images as ci
+
+    def rec(rel):
+        return _file(ci.PREFIX + rel, ci.url_for(rel))
+
+    manifest = ci.read_manifest()
+    files = {split: tuple(rec(m) for m in ci.META[split])
+             + tuple(rec(rel) for role, _, rel in manifest if role == split)
+             for split in ("train", "test")}
+    return DatasetRecord(
+        name=ci.NAME, kind="image", num_labels=ci.NUM_LABELS, files=files,
+        split_sizes=dict(ci.SPLIT_SIZES),
+        domain="image (photos)",
+        description="5,000 Corel photos (192x128 or 128x192 JPEG) with 1-5 tags from a "
+                    "260-word vocabulary; the standard image-annotation split.",
+        citation="Duygulu, Barnard, de Freitas, Forsyth. Object recognition as machine "
+                 "translation: learning a lexicon for a fixed image vocabulary. ECCV 2002. "
+                 "Protocol (top-5 annotation, per-label P/R/F1, N+): Guillaumin, Mensink, "
+                 "Verbeek, Schmid. TagProp: discriminative metric learning in nearest "
+                 "neighbor models for image auto-annotation. ICCV 2009.",
+        license="Corel stock photos, distributed for research and study only; never "
+                "redistribute or commit them",
+        homepage=f"https://github.com/TonyZZX/MultiGraph_MultiLabel_Learning/tree/"
+                 f"{ci.COMMIT}/Corel5k",
+        loader="corel5k-images",
+        notes="x is the list of absolute JPEG paths (decoded by the input pipeline, "
+              "zoo.data.images.image_dataset). Labels in corel5k_words.txt order; every label "
+              "has >= 1 train and >= 1 test positive; 7 train images have no tag. One photo "
+              "(121000/121060.jpeg) is in neither list and unused. No official validation "
+              "split: 'valid' is carved from the 4,500 train images. Report the annotation "
+              "metrics (annot_top5_*: zoo.metrics.annotation_metrics) to compare with the "
+              "literature.",
+        extra={"metric_groups": ("annotation",),
+               "published_results": "results/published/corel5k-images.json",
+               "unlisted_files": tuple(rec(rel) for role, _, rel in manifest
+                                       if role == "unlisted"),
+               "derived_files": tuple(ci.PREFIX + rel for role, _, rel in manifest
+                                      if role == "derived"),
+               "derived_note": "train.csv / test.csv exist only in the shared mirror (made "
+                               "from the annotation files); the loader does not read them."})
+
+
+_OTHERS["corel5k-images"] = _corel_images_record()
 
 CATALOG: dict[str, DatasetRecord] = {
     name: _mulan_record(name, *spec) for name, spec in _MULAN.items()}

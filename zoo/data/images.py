@@ -23,10 +23,14 @@ the CSV lines.
 
 Example::
 
-    >>> ds = read_image_folder("photos")                  # labels.csv, columns: path + labels
-    >>> ds.x[0], ds.label_names
+    >>> ds = read_image_folder("photos")   # labels.csv: path + labels  # doctest: +SKIP
+    >>> ds.x[0], ds.label_names                                          # doctest: +SKIP
     ('/home/me/photos/img/001.png', ['cat', 'dog', 'person'])
-    >>> pixels = load_images(ds.x[:32], size=(224, 224))  # uint8 (32, 224, 224, 3)
+    >>> pixels = load_images(ds.x[:32], size=(224, 224))  # uint8        # doctest: +SKIP
+
+Training and evaluation read images through :func:`image_dataset`, a ``tf.data`` pipeline
+(decode, resize, random resized crop + flip when training, cache, prefetch);
+:func:`decode_images` gives the same evaluation-time pixels as a NumPy array.
 """
 from __future__ import annotations
 
@@ -42,7 +46,8 @@ from zoo.data.tabular import (_decode_file, _label_warnings, _parse_delimited, _
                               _short, _show_names)
 from zoo.errors import DataFormatError
 
-__all__ = ["read_image_folder", "load_images", "IMAGE_EXTENSIONS"]
+__all__ = ["read_image_folder", "load_images", "image_dataset", "decode_images", "check_images",
+           "IMAGE_EXTENSIONS", "DEFAULT_CROP_SCALE", "DEFAULT_CROP_RATIO"]
 
 #: File extensions read_image_folder accepts (compared case-insensitively).
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
@@ -177,7 +182,7 @@ def load_images(paths: Sequence, size=None, channels: int | None = 3) -> np.ndar
 
     Example::
 
-        >>> load_images(["a.png", "b.jpg"], size=64).shape
+        >>> load_images(["a.png", "b.jpg"], size=64).shape     # doctest: +SKIP
         (2, 64, 64, 3)
     """
     import tensorflow as tf
@@ -218,4 +223,269 @@ def load_images(paths: Sequence, size=None, channels: int | None = 3) -> np.ndar
     if out is None:
         h, w = size if size is not None else (0, 0)
         return np.empty((0, h, w, channels or 3), np.uint8)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# tf.data image pipeline
+# ---------------------------------------------------------------------------------------------
+#: Random resized crop: share of the image area kept, and aspect-ratio range of the crop.
+#: The area range starts at 0.3, not ImageNet's 0.08: in multi-label images a small crop often
+#: cuts every instance of a tagged object out while its label stays on (label noise).
+DEFAULT_CROP_SCALE = (0.3, 1.0)
+DEFAULT_CROP_RATIO = (3 / 4, 4 / 3)
+# Leading bytes of the formats tf.io.decode_image reads.
+_MAGIC = (b"\xff\xd8\xff", b"\x89PNG", b"GIF8", b"BM")
+
+
+def _size2(image_size) -> tuple:
+    size = (int(image_size), int(image_size)) if np.ndim(image_size) == 0 else \
+        tuple(int(s) for s in image_size)
+    if len(size) != 2 or min(size) < 1:
+        raise ValueError(f"image_size must be a positive int or (height, width), got "
+                         f"{image_size!r}")
+    return size
+
+
+def _check_paths(paths: list) -> None:
+    missing = [p for p in paths if not os.path.isfile(p)]
+    if missing:
+        shown = ", ".join(missing[:_SHOW_MISSING])
+        more = f" (and {len(missing) - _SHOW_MISSING} more)" if len(missing) > _SHOW_MISSING \
+            else ""
+        raise DataFormatError(f"{len(missing)} of {len(paths)} image files do not exist: "
+                              f"{shown}{more}", path=missing[0])
+
+
+def _graph_fns(image_size, channels: int, crop_scale, crop_ratio):
+    """The per-image graph functions shared by image_dataset and decode_images."""
+    import tensorflow as tf
+
+    h, w = image_size
+    cache_side = max(h, w)
+
+    def read(path):
+        data = tf.io.read_file(path)
+        head = tf.strings.substr(data, 0, 4)
+        ok = tf.reduce_any([tf.strings.substr(head, 0, len(m)) == m for m in _MAGIC])
+        with tf.control_dependencies([tf.debugging.Assert(
+                ok, ["not a JPEG, PNG, GIF or BMP image file:", path], summarize=1)]):
+            img = tf.io.decode_image(data, channels=channels, expand_animations=False)
+        img.set_shape([None, None, channels])
+        return shrink(img)
+
+    def shrink(img):
+        """uint8 image made no larger than needed: shorter side <= max(image_size) (aspect
+        kept, antialiased); smaller images are left as they are. Bounds the cache's memory."""
+        shape = tf.shape(img)
+        ih, iw = tf.cast(shape[0], tf.float32), tf.cast(shape[1], tf.float32)
+        f = tf.minimum(1.0, cache_side / tf.minimum(ih, iw))
+        nh = tf.maximum(1, tf.cast(tf.round(ih * f), tf.int32))
+        nw = tf.maximum(1, tf.cast(tf.round(iw * f), tf.int32))
+
+        def down():
+            r = tf.image.resize(img, tf.stack([nh, nw]), method="bilinear", antialias=True)
+            return tf.cast(tf.clip_by_value(tf.round(r), 0.0, 255.0), tf.uint8)
+
+        return tf.cond(f < 1.0, down, lambda: tf.cast(img, tf.uint8))
+
+    def to_channels(img):
+        c = img.shape[-1]
+        if c == channels:
+            return img
+        if c == 1 and channels == 3:
+            return tf.image.grayscale_to_rgb(img)
+        if c == 3 and channels == 1:
+            return tf.cast(tf.round(tf.image.rgb_to_grayscale(tf.cast(img, tf.float32))),
+                           img.dtype)
+        raise ValueError(f"cannot convert {c}-channel image arrays to {channels} channels")
+
+    def evaluate(img):
+        """Deterministic: resize the whole image to image_size (aspect not kept)."""
+        r = tf.image.resize(tf.cast(img, tf.float32), (h, w), method="bilinear",
+                            antialias=True)
+        return tf.clip_by_value(r, 0.0, 255.0)
+
+    def augment(img, seed):
+        """Random resized crop (stateless, from ``seed``) then a random horizontal flip."""
+        shape = tf.shape(img)
+        begin, size, _ = tf.image.stateless_sample_distorted_bounding_box(
+            shape, bounding_boxes=tf.zeros([1, 0, 4]), seed=seed,
+            area_range=crop_scale, aspect_ratio_range=crop_ratio, max_attempts=10,
+            use_image_if_no_bounding_boxes=True, min_object_covered=0.0)
+        crop = tf.slice(img, begin, size)
+        out = tf.image.resize(tf.cast(crop, tf.float32), (h, w), method="bilinear",
+                              antialias=True)
+        out = tf.image.stateless_random_flip_left_right(out, seed=seed[::-1])
+        return tf.clip_by_value(out, 0.0, 255.0)
+
+    return read, to_channels, evaluate, augment
+
+
+def image_dataset(images, labels=None, image_size=(224, 224), training: bool = False,
+                  batch_size: int = 32, augment: bool = True, cache=True,
+                  shuffle: bool | None = None, seed: int | None = None, channels: int = 3,
+                  crop_scale=DEFAULT_CROP_SCALE, crop_ratio=DEFAULT_CROP_RATIO,
+                  drop_remainder: bool = False):
+    """A ``tf.data.Dataset`` of ``(images, labels)`` batches for training or evaluation.
+
+    Per image: read and decode (JPEG, PNG, GIF first frame, BMP) or take the array row, then
+    shrink images larger than needed (shorter side <= ``max(image_size)``, aspect kept) —
+    this is what the cache holds. Evaluation (``training=False`` or ``augment=False``):
+    bilinear antialiased resize of the whole image to ``image_size``, no randomness at all, so
+    the same image always gives the same pixels (equal to :func:`decode_images`). Training
+    with ``augment``: a random resized crop (area share in ``crop_scale``, aspect ratio in
+    ``crop_ratio``, Szegedy et al. 2015 "Going deeper with convolutions") resized to
+    ``image_size``, then a random horizontal flip; both are stateless ops seeded from
+    ``tf.data.Dataset.random(seed)``, drawn anew each epoch, all inside the graph. Decoding
+    and augmentation run in parallel (``num_parallel_calls=AUTOTUNE``, order kept) and
+    batches are prefetched.
+
+    Args:
+        images: a list of image file paths, an array (n, h, w, c) (uint8 or 0..255 floats),
+            or a ``kind="image"`` :class:`MultiLabelDataset` (its ``x``, and its labels unless
+            ``labels`` is given).
+        labels: (n, L) label matrix (1, 0 and -1 unknown kept), or ``None`` for images only.
+        image_size: output ``(height, width)`` (or an int).
+        training: shuffle (unless ``shuffle=False``) and augment (unless ``augment=False``).
+        batch_size: batch size; ``drop_remainder`` drops a last partial batch.
+        augment: random resized crop + flip when ``training``.
+        cache: ``True`` keeps the decoded (shrunk) images in memory after the first pass, so
+            later epochs do not read or decode files again (Corel5k train: ~0.3 GB); a
+            string caches to that file prefix (``tf.data.Dataset.cache(filename)``);
+            ``False`` decodes every epoch. Image arrays are already in memory: never cached.
+        shuffle: shuffle the images each epoch (default: ``training``).
+        seed: seed of the shuffle and the augmentation (``None``: nondeterministic).
+        channels: 3 (RGB; grey images are replicated) or 1 (grey).
+
+    Returns:
+        ``tf.data.Dataset`` of ``(x, y)`` — ``x`` float32 (b, h, w, channels) with values in
+        [0, 255] (models rescale), ``y`` float32 (b, L) — or of ``x`` alone without labels.
+
+    Raises:
+        DataFormatError: missing image files (named, before anything is built); while
+            iterating, a file that is not a JPEG/PNG/GIF/BMP raises ``InvalidArgumentError``
+            whose message names the file. A corrupt file with a valid header fails in
+            TensorFlow's decoder; :func:`check_images` names it.
+
+    Example::
+
+        >>> from zoo.data import benchmarks
+        >>> train = benchmarks.load("corel5k-images", "train")            # doctest: +SKIP
+        >>> ds = image_dataset(train.x, train.labels_dense(), training=True, seed=0)  # doctest: +SKIP
+        >>> x, y = next(iter(ds)); x.shape, y.shape                        # doctest: +SKIP
+        (TensorShape([32, 224, 224, 3]), TensorShape([32, 260]))
+    """
+    import tensorflow as tf
+
+    if isinstance(images, MultiLabelDataset):
+        if images.kind != "image":
+            raise ValueError(f"image_dataset needs an image dataset, got kind {images.kind!r}")
+        labels = images.labels_dense() if labels is None else labels
+        images = images.x
+    size = _size2(image_size)
+    if channels not in (1, 3):
+        raise ValueError(f"channels must be 1 or 3, got {channels!r}")
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) \
+            or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    read, to_channels, evaluate, rand = _graph_fns(size, channels, tuple(crop_scale),
+                                                   tuple(crop_ratio))
+    auto = tf.data.AUTOTUNE
+    do_shuffle = training if shuffle is None else shuffle
+    from_files = not (isinstance(images, np.ndarray) and images.ndim == 4)
+    if not from_files:
+        n = images.shape[0]
+        if images.shape[-1] not in (1, 3):
+            raise DataFormatError(f"image array has {images.shape[-1]} channels; expected 1 "
+                                  "or 3")
+        arr = images if images.dtype == np.uint8 else np.clip(images, 0, 255).astype(np.float32)
+        x = tf.data.Dataset.from_tensor_slices(arr)
+    else:
+        if isinstance(images, np.ndarray) and images.ndim != 1:
+            raise DataFormatError(f"image array has shape {images.shape}, expected (n, h, w, c)"
+                                  " or a list of file paths")
+        paths = [os.fspath(p) for p in images]
+        _check_paths(paths)
+        n = len(paths)
+        x = tf.data.Dataset.from_tensor_slices(tf.constant(paths, tf.string)) if n else \
+            tf.data.Dataset.from_tensor_slices(tf.zeros([0], tf.string))
+    if labels is not None:
+        y = labels.toarray() if hasattr(labels, "toarray") else np.asarray(labels)
+        if y.ndim != 2 or y.shape[0] != n:
+            raise DataFormatError(f"labels have shape {y.shape}, expected ({n}, L): one row "
+                                  "per image")
+        ds = tf.data.Dataset.zip((x, tf.data.Dataset.from_tensor_slices(
+            y.astype(np.float32))))
+    else:
+        ds = x.map(lambda img: (img,))
+    buffer = max(1, min(n, 10_000))
+    # Without a cache, shuffle the (cheap) paths before decoding, so the shuffle buffer holds
+    # no pixels; with it, shuffle the cached images (the buffer shares their memory).
+    if do_shuffle and not (from_files and cache):
+        ds = ds.shuffle(buffer, seed=seed, reshuffle_each_iteration=True)
+    first = read if from_files else to_channels
+    ds = ds.map(lambda *el: (first(el[0]),) + tuple(el[1:]), num_parallel_calls=auto,
+                deterministic=True)
+    if from_files and cache:
+        ds = ds.cache("" if cache is True else os.fspath(cache))
+        if do_shuffle:
+            ds = ds.shuffle(buffer, seed=seed, reshuffle_each_iteration=True)
+    if training and augment:
+        seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
+        ds = tf.data.Dataset.zip((ds, seeds)).map(
+            lambda el, s: (rand(el[0], s),) + tuple(el[1:]), num_parallel_calls=auto)
+    else:
+        ds = ds.map(lambda *el: (evaluate(el[0]),) + tuple(el[1:]), num_parallel_calls=auto)
+    if labels is None:
+        ds = ds.map(lambda img: img)
+    return ds.batch(int(batch_size), drop_remainder=drop_remainder,
+                    num_parallel_calls=auto).prefetch(auto)
+
+
+def check_images(paths: Sequence) -> None:
+    """Decode every file once in Python and raise ``DataFormatError`` naming the first one that
+    is missing, unreadable or cannot be decoded (what ``tf.data`` cannot report by name)."""
+    import tensorflow as tf
+
+    for p in (os.fspath(p) for p in paths):
+        try:
+            with open(p, "rb") as f:
+                data = f.read()
+        except OSError as e:
+            raise DataFormatError(f"cannot read image file: {e.strerror}", path=p) from None
+        if not data.startswith(_MAGIC):
+            raise DataFormatError("not a JPEG, PNG, GIF or BMP image file (unknown leading "
+                                  f"bytes {data[:4]!r})", path=p)
+        try:
+            tf.io.decode_image(data, expand_animations=False)
+        except (tf.errors.OpError, ValueError) as e:
+            raise DataFormatError(f"cannot decode image: {_tf_message(e)}", path=p) from None
+
+
+def decode_images(paths: Sequence, image_size=(224, 224), channels: int = 3) -> np.ndarray:
+    """Evaluation-time pixels of a few image files: float32 (n, h, w, channels) in [0, 255].
+
+    Exactly what :func:`image_dataset` yields with ``training=False`` (same decode, shrink and
+    resize graph), for inference on a handful of paths. A file that is missing or cannot be
+    decoded raises ``DataFormatError`` naming it.
+
+    Example::
+
+        >>> decode_images(["beach.jpg"], (224, 224)).shape      # doctest: +SKIP
+        (1, 224, 224, 3)
+    """
+    import tensorflow as tf
+
+    size = _size2(image_size)
+    read, _, evaluate, _ = _graph_fns(size, channels, DEFAULT_CROP_SCALE, DEFAULT_CROP_RATIO)
+    paths = [os.fspath(p) for p in paths]
+    out = np.empty((len(paths),) + size + (channels,), np.float32)
+    fn = tf.function(lambda p: evaluate(read(p)))
+    for i, p in enumerate(paths):
+        try:
+            out[i] = fn(tf.constant(p)).numpy()
+        except (tf.errors.OpError, ValueError):
+            check_images([p])  # names the file and says what is wrong
+            raise
     return out

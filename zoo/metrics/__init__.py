@@ -16,6 +16,7 @@ The shared formulas live in :mod:`zoo.metrics._formulas`; conventions (ties, emp
 ``-1`` labels) are documented in ``docs/metrics.md``.
 """
 from zoo.metrics.exact import (  # noqa: F401
+    ANNOTATION_KEYS, DEFAULT_GROUPS, annotation_metrics, top_k_decisions,
     average_precision_per_label, check_targets, coverage, evaluate, example_f1,
     example_precision, example_recall, hamming_loss, jaccard, jain_propensities, lrap,
     macro_auc, macro_f1, macro_precision, macro_recall, mean_average_precision, micro_auc,
