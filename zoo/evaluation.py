@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 
-from zoo.errors import CheckpointError
+from zoo.errors import CheckpointError, NotFoundError
 
 
 def metric_record(*, name, dataset, split, num_examples, thresholds: dict, values: dict,
@@ -27,6 +27,19 @@ def metric_record(*, name, dataset, split, num_examples, thresholds: dict, value
     return out
 
 
+def metric_groups(dataset: str | None) -> tuple:
+    """The metric groups a dataset is scored with: the default ones, plus those its catalog
+    record asks for (corel5k-images: the image-annotation protocol's ``annot_top5_*``)."""
+    from zoo.metrics.exact import DEFAULT_GROUPS
+    from zoo.data import catalog
+    try:
+        extra = catalog.get(dataset).extra if dataset else {}
+    except NotFoundError:  # a user's own dataset name: the defaults
+        extra = {}
+    return tuple(DEFAULT_GROUPS) + tuple(g for g in (extra or {}).get("metric_groups", ())
+                                         if g not in DEFAULT_GROUPS)
+
+
 def score(model, x, y, *, name, dataset, split, source=None, note=None, save_scores=None,
           batch_size: int = 1024) -> dict:
     """The metric record of a :class:`~zoo.inference.MultiLabelModel` on ``(x, y)``."""
@@ -35,7 +48,8 @@ def score(model, x, y, *, name, dataset, split, source=None, note=None, save_sco
     if save_scores is not None:
         from zoo.compare import write_scores  # (moving to zoo.scores)
         write_scores(save_scores, proba, model.label_names)
-    values = metrics.evaluate(y, proba, y_pred=model.thresholds.apply(proba))
+    values = metrics.evaluate(y, proba, y_pred=model.thresholds.apply(proba),
+                              groups=metric_groups(dataset))
     return metric_record(name=name, dataset=dataset, split=split, num_examples=len(proba),
                          thresholds=model.thresholds.to_dict(), values=values, source=source,
                          note=note)
