@@ -193,13 +193,21 @@ def fit(architecture: str, train, valid, options: dict | None = None, *, seed: i
         rep = strategy.num_replicas_in_sync
         bs = max(rep, bs - bs % rep)
         vbs = max(rep, min(vbs, len(valid) - len(valid) % rep))
-    image_size = _image_size(model) if (train.kind == "image" and fit_model is model
-                                        and not isinstance(train.x, np.ndarray)) else None
-    train_data = pipeline.to_tf_dataset(train, batch_size=bs, shuffle=True, seed=seed,
-                                        drop_remainder=not uneven_ok, image_size=image_size,
-                                        augment=cfg["augment"] if fit_model is model else None)
-    valid_data = pipeline.to_tf_dataset(valid_fit, batch_size=vbs, shuffle=False,
-                                        drop_remainder=not uneven_ok, image_size=image_size)
+    if train.kind == "image" and fit_model is model and not isinstance(train.x, np.ndarray):
+        # image files, encoder trained: decode, cache, random resized crop + flip in tf.data
+        from zoo.data.images import image_dataset
+        size = _image_size(model)
+        train_data = image_dataset(train, image_size=size, training=True, batch_size=bs,
+                                   augment=bool(cfg["augment"]), seed=seed,
+                                   drop_remainder=not uneven_ok)
+        valid_data = image_dataset(valid_fit, image_size=size, training=False, batch_size=vbs,
+                                   drop_remainder=not uneven_ok)
+    else:
+        train_data = pipeline.to_tf_dataset(
+            train, batch_size=bs, shuffle=True, seed=seed, drop_remainder=not uneven_ok,
+            augment=cfg["augment"] if fit_model is model else None)
+        valid_data = pipeline.to_tf_dataset(valid_fit, batch_size=vbs, shuffle=False,
+                                            drop_remainder=not uneven_ok)
     mode = "min" if "loss" in cfg["monitor"] else "max"
     stopper = _early_stopping(monitor=cfg["monitor"], mode=mode, patience=int(cfg["patience"]),
                               restore_best_weights=True)

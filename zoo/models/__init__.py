@@ -15,7 +15,7 @@ from zoo.models import lwan  # noqa: F401
 from zoo.models import lsan  # noqa: F401
 from zoo.models import transformer  # noqa: F401
 from zoo.models import sgm  # noqa: F401
-<<<<<<< HEAD
+from zoo.models import efficientnet_lite  # noqa: F401
 
 from zoo.registry import Architecture, lookup_architecture, registered_architectures
 
@@ -33,6 +33,3 @@ def list_architectures() -> list[str]:
 def build(name: str, **kwargs):
     """Build a fresh (untrained) model of architecture ``name`` (``zoo.build``)."""
     return get_architecture(name).build(**kwargs)
-=======
-from zoo.models import efficientnet_lite  # noqa: F401
->>>>>>> imgbackbone
