@@ -107,6 +107,37 @@ def _save_keras(model, folder: Path) -> None:
         assets.rmdir()
 
 
+def _store_float16(path: Path) -> None:
+    """Rewrite a Keras ``.weights.h5`` with its float32 arrays stored as float16 (half the
+    bytes). Keras casts them back to the model's float32 variables when loading, so the model
+    still computes in float32; only the stored precision drops (the checkpoint is evaluated
+    from the written folder, so its metrics.json measures exactly these weights)."""
+    import h5py
+    import numpy as np
+    tmp = path.with_name(path.name + ".f16.tmp")
+
+    def copy(src, dst):
+        for k, v in src.attrs.items():
+            dst.attrs[k] = v
+        for name, obj in src.items():
+            if isinstance(obj, h5py.Group):
+                copy(obj, dst.create_group(name))
+            else:
+                data = obj[()]
+                if getattr(data, "dtype", None) == np.float32:
+                    data = data.astype(np.float16)
+                d = dst.create_dataset(name, data=data)
+                for k, v in obj.attrs.items():
+                    d.attrs[k] = v
+    try:
+        with h5py.File(path, "r") as src, h5py.File(tmp, "w") as dst:
+            copy(src, dst)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
 def write(folder, model, card: dict, metrics: dict | None = None, assets: dict | None = None,
           overwrite: bool = False) -> Path:
     """Write a complete checkpoint folder atomically and return its path.
@@ -117,6 +148,7 @@ def write(folder, model, card: dict, metrics: dict | None = None, assets: dict |
         card: the ``zoo.json`` content without ``files`` (filled in here).
         metrics: the ``metrics.json`` content, if already computed.
         assets: ``{relative name: text}`` written under ``assets/``.
+            (``card["weights_dtype"] == "float16"`` stores the weights in half precision.)
         overwrite: replace an existing folder (the old one is removed only after the new one
             is complete).
     """
@@ -128,6 +160,8 @@ def write(folder, model, card: dict, metrics: dict | None = None, assets: dict |
     os.chmod(tmp, 0o755)  # mkdtemp creates 0700
     try:
         _save_keras(model, tmp)
+        if card.get("weights_dtype", "float32") == "float16":
+            _store_float16(tmp / "model.weights.h5")
         for rel, text in (assets or {}).items():
             atomic_write_text(tmp / "assets" / rel, text)
         if metrics is not None:

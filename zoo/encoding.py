@@ -35,9 +35,10 @@ def cache_dir() -> Path:
 
 def weights_digest(model) -> str:
     h = hashlib.sha256()
-    for w in model.weights:
-        h.update(w.path.encode() if hasattr(w, "path") else b"")
-        h.update(np.ascontiguousarray(np.asarray(w)).tobytes())
+    for w in model.weights:  # values and shapes in order (not names: a renamed copy matches)
+        a = np.ascontiguousarray(np.asarray(w))
+        h.update(str(a.shape).encode())
+        h.update(a.tobytes())
     return h.hexdigest()
 
 

@@ -18,7 +18,7 @@ from zoo.train import THRESHOLD_KEYS, TRAIN_DEFAULTS, fit
 # ----------------------------------------------------------------------------- recipes
 
 RECIPE_KEYS = {"name", "architecture", "dataset", "seed", "description", "model", "train",
-               "thresholds", "data", "finetune"}
+               "thresholds", "data", "finetune", "weights_dtype"}
 FINETUNE_KEYS = {"base", "freeze_epochs", "input_mismatch", "allow_empty_labels"}
 DATA_KEYS = {"train_split", "valid_split",                      # a named benchmark's splits
              "train", "valid", "test", "reader_options"}        # files (fine-tuning)
@@ -42,6 +42,8 @@ def read_recipe(path) -> dict:
                       train / valid / test files and reader_options
         [finetune]    base (name, folder or architecture), freeze_epochs, input_mismatch,
                       allow_empty_labels
+        weights_dtype = "float16"   store the weights in half precision (the model computes
+                      in float32; metrics.json is measured on the stored weights)
     """
     path = Path(path) if not isinstance(path, dict) else path
     if isinstance(path, dict):
@@ -80,6 +82,9 @@ def read_recipe(path) -> dict:
         if unknown:
             raise DataFormatError(f"unknown [{section}] key(s) {sorted(unknown)}; known: "
                                   f"{sorted(known)}", path=where)
+    if recipe.get("weights_dtype", "float32") not in ("float32", "float16"):
+        raise DataFormatError(f"weights_dtype must be 'float32' or 'float16', got "
+                              f"{recipe['weights_dtype']!r}", path=where)
     if "finetune" in recipe and "base" not in recipe["finetune"]:
         raise DataFormatError("[finetune] needs base = <pretrained name, folder or "
                               "architecture>", path=where)
@@ -137,6 +142,7 @@ def train_recipe(path, out=None, overwrite: bool = True, verbose: int = 1, strat
         architecture_options=result.architecture_options,
         thresholds=result.thresholds.to_dict(), recipe=recipe, training=result.training,
         paper=arch.paper, extra={"parameters": int(result.model.count_params()),
+                                 "weights_dtype": recipe.get("weights_dtype", "float32"),
                                  "splits": {"train": train.split, "valid": valid.split,
                                             "test": "test"}})
     checkpoint.write_evaluated(out, result.model, card,
