@@ -14,3 +14,5 @@ from zoo.models import image_cnn  # noqa: F401  (also registers the "resnet-smal
 from zoo.models import image_effnet  # noqa: F401
 from zoo.models import image_mlgcn  # noqa: F401
 from zoo.models import image_q2l  # noqa: F401
+from zoo.models import image_mldecoder  # noqa: F401
+from zoo.models import image_ctran  # noqa: F401
