@@ -21,6 +21,7 @@ no pretrained weights), usable under any image head, e.g. in tests.
 
 Example::
 
+    >>> import numpy as np
     >>> model = cnn(num_labels=5, image_size=(64, 64))
     >>> [la.name for la in model.layers]
     ['images', 'backbone', 'head']
@@ -30,7 +31,6 @@ Example::
 from __future__ import annotations
 
 import keras
-import numpy as np  # noqa: F401  (doctest)
 
 from zoo.models.backbones import register_backbone
 from zoo.models.image_common import (compose, feature_input, feature_shape, image_size_2d)

@@ -19,13 +19,13 @@ that. ``backbone`` names any registered image backbone (``zoo.models.backbones``
 
 Example (a random tiny backbone; the default is ``"efficientnet-lite0"`` with ImageNet weights)::
 
+    >>> import numpy as np
     >>> model = effnet(3, image_size=(64, 64), backbone="resnet-small", backbone_weights=None)
     >>> tuple(model(np.zeros((2, 64, 64, 3), "float32")).shape)
     (2, 3)
 """
 from __future__ import annotations
 
-import numpy as np  # noqa: F401  (doctest)
 
 from zoo.models import image_cnn
 from zoo.models.image_common import build_backbone, compose, feature_shape

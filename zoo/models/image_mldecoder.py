@@ -28,6 +28,7 @@ They are kept on CPU: the head is cheap on cached feature maps (K <= 100 queries
 
 Example::
 
+    >>> import numpy as np
     >>> model = ml_decoder(7, image_size=(64, 64), backbone="resnet-small", backbone_weights=None,
     ...                    num_groups=3, d_model=32, intermediate_dim=64, num_heads=4)
     >>> tuple(model(np.zeros((2, 64, 64, 3), "float32")).shape)      # 3 groups x 3 -> cut to 7
@@ -38,7 +39,6 @@ from __future__ import annotations
 import math
 
 import keras
-import numpy as np  # noqa: F401  (doctest)
 from keras import ops
 
 from zoo.models.image_common import (QueryDecoder, build_backbone, compose, feature_input,

@@ -26,6 +26,7 @@ Deviations, stated plainly:
 
 Example::
 
+    >>> import numpy as np
     >>> y = np.array([[1, 1, 0], [1, 0, 0], [0, 0, 1]])
     >>> model = mlgcn_image(3, train_labels=y, image_size=(64, 64), backbone="resnet-small",
     ...                     backbone_weights=None, gcn_hidden=16, embedding_dim=8)
@@ -35,7 +36,7 @@ Example::
 from __future__ import annotations
 
 import keras
-import numpy as np  # noqa: F401  (doctest)
+import numpy as np
 
 from zoo.models.image_common import build_backbone, compose, feature_input, feature_shape
 from zoo.models.mlgcn import LabelGCNClassifier, correlation_matrix

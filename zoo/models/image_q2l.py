@@ -37,6 +37,7 @@ before the cross-attention; the authors' released code removes it by default (it
 
 Example::
 
+    >>> import numpy as np
     >>> model = q2l(3, image_size=(64, 64), backbone="resnet-small", backbone_weights=None,
     ...             d_model=32, intermediate_dim=64)
     >>> tuple(model(np.zeros((2, 64, 64, 3), "float32")).shape)
@@ -45,7 +46,6 @@ Example::
 from __future__ import annotations
 
 import keras
-import numpy as np  # noqa: F401  (doctest)
 
 from zoo.models.image_common import (GroupWiseLinear, QueryDecoder, SinePositionEncoding2D,
                                      TransformerEncoderBlock, build_backbone, compose,
