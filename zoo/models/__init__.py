@@ -16,6 +16,12 @@ from zoo.models import lsan  # noqa: F401
 from zoo.models import transformer  # noqa: F401
 from zoo.models import sgm  # noqa: F401
 from zoo.models import efficientnet_lite  # noqa: F401
+from zoo.models import image_cnn  # noqa: F401  (also registers the "resnet-small" backbone)
+from zoo.models import image_effnet  # noqa: F401
+from zoo.models import image_mlgcn  # noqa: F401
+from zoo.models import image_q2l  # noqa: F401
+from zoo.models import image_mldecoder  # noqa: F401
+from zoo.models import image_ctran  # noqa: F401
 
 from zoo.registry import Architecture, lookup_architecture, registered_architectures
 
