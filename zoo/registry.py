@@ -48,7 +48,9 @@ class Architecture:
     def head_layers(self, model) -> list[str]:
         """Names of ``model``'s top-level layers that belong to the head."""
         names = [la.name for la in model._flatten_layers(include_self=False, recursive=False)]
-        return [n for n in names if any(fnmatch.fnmatchcase(n, p) for p in self.head)]
+        # a post-hoc logit adjustment (zoo.models.calibration) depends on the labels too
+        patterns = tuple(self.head) + ("logit_adjustment",)
+        return [n for n in names if any(fnmatch.fnmatchcase(n, p) for p in patterns)]
 
     def build(self, **kwargs):
         unknown = set(kwargs) - set(inspect.signature(self.builder).parameters)

@@ -29,6 +29,9 @@ TRAIN_DEFAULTS = {
     # (zoo.encoding); "mirror" adds each training image's mirror image to that cache;
     # "augment" = "default" augments image batches in tf.data when the encoder trains.
     "encoder": "trainable", "mirror": False, "augment": None,
+    # post-hoc logit adjustment (zoo.models.calibration, Menon et al. 2021): None, a fixed tau,
+    # or {select_on = "<metric>", taus = [...]} to choose tau on the validation split
+    "logit_adjustment": None,
 }
 THRESHOLD_DEFAULTS = {"rule": "per_label", "fallback": 0.5}
 THRESHOLD_KEYS = {"rule", "fallback", "value", "at_least_one"}
@@ -156,6 +159,7 @@ def fit(architecture: str, train, valid, options: dict | None = None, *, seed: i
         raise ValueError(f"encoder must be 'trainable' or 'frozen', got {cfg['encoder']!r}")
     fit_model = model
     n_train = len(train)
+    train_labels = train.labels_dense()
     if cfg["encoder"] == "frozen":
         if freeze_epochs:
             raise ZooError("encoder='frozen' trains the head alone already; freeze_epochs "
@@ -243,6 +247,10 @@ def fit(architecture: str, train, valid, options: dict | None = None, *, seed: i
     post_fit = getattr(inspect.getmodule(get_architecture(architecture).builder),
                        "post_fit", None)
     post_fit_info = post_fit(model, train, valid) if callable(post_fit) else None
+    adjustment_info = None
+    if cfg["logit_adjustment"] is not None:
+        model, adjustment_info = _logit_adjustment(model, train_labels, valid,
+                                                   cfg["logit_adjustment"])
 
     # Calibrate decisions on the validation split only.
     from zoo.inference import MultiLabelModel
@@ -275,7 +283,55 @@ def fit(architecture: str, train, valid, options: dict | None = None, *, seed: i
                               "frozen_layers": [layer.name for layer in frozen]}
     if post_fit_info is not None:
         training["post_fit"] = post_fit_info
+    if adjustment_info is not None:
+        training["logit_adjustment"] = adjustment_info
     return TrainResult(model, rule, history, training, built_options)
+
+
+DEFAULT_TAUS = (0.0, 0.125, 0.25, 0.375, 0.5, 0.625, 0.75, 0.875, 1.0)
+
+
+def _logit_adjustment(model, train_labels, valid, spec):
+    """Append a post-hoc logit adjustment (``zoo.models.calibration``) with ``tau`` fixed or
+    chosen on ``valid`` (``{"select_on": metric, "taus": [...]}``); returns (model, info)."""
+    from zoo import kinds
+    from zoo import metrics as zm
+    from zoo.inference import MultiLabelModel
+    from zoo.metrics.exact import GROUPS
+    from zoo.models.calibration import adjust, label_log_odds
+    offsets = -label_log_odds(train_labels)
+    info = {"method": "Menon et al., ICLR 2021: logits - tau * log-odds(train label frequency)"}
+    if isinstance(spec, (int, float)) and not isinstance(spec, bool):
+        tau = float(spec)
+    elif isinstance(spec, dict):
+        unknown = set(spec) - {"select_on", "taus"}
+        if unknown or "select_on" not in spec:
+            raise ValueError(f"logit_adjustment takes {{select_on = <metric>, taus = [...]}}; "
+                             f"got {spec}")
+        metric = spec["select_on"]
+        taus = [float(t) for t in spec.get("taus", DEFAULT_TAUS)]
+        scorer = MultiLabelModel(model, [str(i) for i in range(train_labels.shape[1])], card={
+            "kind": valid.kind, "input": kinds.get(valid.kind).input_spec(valid, model)})
+        p = np.clip(scorer.predict_proba(valid.x).astype(np.float64), 1e-12, 1 - 1e-12)
+        logits = np.log(p / (1 - p))
+        y = valid.labels_dense()
+        groups = tuple(GROUPS)
+        scores = {}
+        for t in taus:
+            values = zm.evaluate(y, 1 / (1 + np.exp(-(logits + t * offsets))), groups=groups)
+            if metric not in values:
+                raise ValueError(f"logit_adjustment select_on: unknown metric {metric!r}")
+            scores[t] = float(values[metric])
+        tau = max(taus, key=lambda t: (scores[t], -t))
+        info.update(select_on=metric, valid_scores={str(t): round(v, 6) for t, v in
+                                                    scores.items()})
+    else:
+        raise ValueError(f"logit_adjustment must be a number or a table, got {spec!r}")
+    info["tau"] = tau
+    if tau == 0.0:
+        info["note"] = "tau = 0: no layer appended"
+        return model, info
+    return adjust(model, tau * offsets), info
 
 
 def _image_size(model):

@@ -4,6 +4,7 @@ The lookups live here (not in :mod:`zoo.registry`), so the registry never import
 that register into it: ``zoo.models`` -> ``zoo.registry``, never back.
 """
 from zoo.models import backbones  # noqa: F401
+from zoo.models import calibration  # noqa: F401
 from zoo.models import mlp  # noqa: F401
 from zoo.models import bpmll  # noqa: F401
 from zoo.models import mlgcn  # noqa: F401
