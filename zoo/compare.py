@@ -20,9 +20,11 @@ on the probability scale.
 Thresholds (what turns probabilities into label sets for the decision metrics: F1s, Hamming
 loss, subset accuracy, Jaccard) -- ranking metrics (mAP, P@k, one-error, ...) never use them:
 
-* ``None`` -- one global cut at 0.5 (``score > 0.5``, strict), as the baselines use;
-* a number -- one global cut;
-* a list of L numbers, or a ``{label name: cut}`` dict -- one cut per label;
+* ``None`` -- one global cut at 0.5 (``score > 0.5``, strict), as the untuned baselines use;
+* a number in [0, 1] (or a string holding one, ``"0.4"``) -- one global cut;
+* a list of L numbers in [0, 1], or a ``{label name: cut}`` dict -- one cut per label;
+* ``"top_k:K"`` -- the K best labels of each example; ``"at_least_one:SPEC"`` -- SPEC plus
+  the best label of an example SPEC leaves empty;
 * a rule dict ``{"rule": ...}`` (:func:`zoo.thresholds.from_dict`), or a dict holding one under
   ``"thresholds"`` (a checkpoint's ``zoo.json`` or ``metrics.json``, a ``compare`` result);
 * a ``zoo.thresholds`` rule;
@@ -45,7 +47,6 @@ import csv
 import io
 import json
 import math
-import numbers
 import os
 from pathlib import Path
 
@@ -163,6 +164,7 @@ def _is_number(cell: str) -> bool:
 
 
 def _read_csv(path: Path, names: list[str]):
+    from zoo.data.tabular import is_header_row
     try:
         with open(path, newline="", encoding="utf-8") as f:
             text = f.read()
@@ -182,7 +184,9 @@ def _read_csv(path: Path, names: list[str]):
             line = reader.line_num
             if header is None and not rows and width is None:
                 width = len(cells)
-                if set(cells) == set(names) or not all(_is_number(c) for c in cells):
+                # a header by rule (label names, or no number at all), never because a cell
+                # failed to parse: a typo in a headerless first row is an error below
+                if set(cells) == set(names) or is_header_row(cells, names):
                     header = cells
                     columns = _match_header(header, names, path, line)
                     continue
@@ -284,63 +288,52 @@ def check_scores(scores, dataset: str, split: str, label_names, num_rows: int,
 
 # ----------------------------------------------------------------------------- thresholds
 def resolve_thresholds(spec, label_names, dataset: str | None = None):
-    """The ``zoo.thresholds`` rule that ``spec`` describes (see the module docstring)."""
+    """The ``zoo.thresholds`` rule that ``spec`` describes (see the module docstring).
+
+    Everything but the references (a JSON file, a checkpoint name, a ``zoo.json`` /
+    ``metrics.json`` dict with its dataset check) is parsed by :func:`zoo.thresholds.parse`,
+    the one parser of threshold specs, so ``"top_k:3"``, ``"0.4"`` and ``1.5`` (refused) mean
+    here what they mean in ``predict``.
+    """
     from zoo import thresholds as th
     names = [str(n) for n in label_names]
-    if spec is None:
-        return th.GlobalThreshold(0.5)
-    if isinstance(spec, th.Rule):
-        rule = spec
-    elif isinstance(spec, bool):
-        raise DataFormatError(f"thresholds: expected a number, list, dict or rule, got {spec!r}")
-    elif isinstance(spec, numbers.Real):
-        rule = th.GlobalThreshold(float(spec))
-    elif isinstance(spec, (str, os.PathLike)):
+    if isinstance(spec, (str, os.PathLike)):
+        if isinstance(spec, str) and not Path(spec).exists() and _looks_like_spec(spec):
+            return th.parse(spec, len(names), names)
         return _thresholds_from_ref(spec, names, dataset)
-    elif isinstance(spec, dict):
-        rule = _thresholds_from_dict(spec, names, dataset)
-    else:
-        t = np.asarray(spec, dtype=np.float64) if not isinstance(spec, np.ndarray) else spec
-        if t.ndim != 1 or t.shape[0] != len(names):
-            raise DataFormatError(f"thresholds: a per-label list needs {len(names)} values (one "
-                                  f"per label, dataset order), got shape {t.shape}")
-        rule = th.PerLabelThreshold(t)
-    _check_rule_width(rule, len(names))
-    return rule
+    if isinstance(spec, dict) and "rule" not in spec and isinstance(spec.get("thresholds"), dict):
+        return _thresholds_from_card(spec, names, dataset)
+    return th.parse(spec, len(names), names)
+
+
+def _looks_like_spec(text: str) -> bool:
+    """A string that is a threshold spec (a number, ``top_k:K``, ``at_least_one:...``)
+    rather than a file or checkpoint name."""
+    low = text.strip().lower()
+    if low.startswith(("top", "at_least_one:", "at-least-one:")) and "/" not in low:
+        return True
+    try:
+        float(low)
+        return True
+    except ValueError:
+        return False
 
 
 def _check_rule_width(rule, L: int):
     from zoo import thresholds as th
-    inner = rule
-    while isinstance(inner, th.AtLeastOne):
-        inner = inner.rule
-    if isinstance(inner, th.PerLabelThreshold) and inner.num_labels != L:
-        raise DataFormatError(f"thresholds: the per-label rule has {inner.num_labels} cuts but "
-                              f"the dataset has {L} labels")
+    th.parse(rule, L)
 
 
-def _thresholds_from_dict(d: dict, names, dataset):
+def _thresholds_from_card(d: dict, names, dataset):
+    """The rule of a ``zoo.json`` / ``metrics.json`` / compare-result dict, checked."""
     from zoo import thresholds as th
-    if "rule" in d:
-        return th.from_dict(d)
-    if isinstance(d.get("thresholds"), dict):  # zoo.json, metrics.json, a compare() result
-        if dataset is not None and d.get("dataset") not in (None, dataset):
-            raise DataFormatError(f"thresholds: they were calibrated for dataset "
-                                  f"{d['dataset']!r}, not {dataset!r}")
-        if "label_names" in d and [str(n) for n in d["label_names"]] != names:
-            raise DataFormatError("thresholds: their label names (order) differ from the "
-                                  "dataset's")
-        return th.from_dict(d["thresholds"])
-    if d and all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in d.values()):
-        missing = [n for n in names if n not in d]
-        unknown = [k for k in d if k not in set(names)]
-        if missing or unknown:
-            raise DataFormatError(f"thresholds: a {{label: cut}} dict must name every label "
-                                  f"once; missing {missing}, unknown {unknown}")
-        return th.PerLabelThreshold([float(d[n]) for n in names])
-    raise DataFormatError("thresholds: a dict must be a rule ({\"rule\": ...}), hold one under "
-                          "\"thresholds\" (a zoo.json / metrics.json), or map every label name "
-                          "to a cut")
+    if dataset is not None and d.get("dataset") not in (None, dataset):
+        raise DataFormatError(f"thresholds: they were calibrated for dataset "
+                              f"{d['dataset']!r}, not {dataset!r}")
+    if "label_names" in d and [str(n) for n in d["label_names"]] != names:
+        raise DataFormatError("thresholds: their label names (order) differ from the "
+                              "dataset's")
+    return th.parse(th.from_dict(d["thresholds"]), len(names), names)
 
 
 def _thresholds_from_ref(ref, names, dataset):
