@@ -319,3 +319,14 @@ def test_threshold_strings_go_through_the_one_parser(test_split):
         resolve_thresholds(1.5, names)
     with pytest.raises(DataFormatError, match=r"top_k:K.*valid forms"):
         resolve_thresholds("top_k", names)
+
+
+def test_score_file_io_lives_in_one_module():
+    """write/read/check of score files are defined once, in zoo.scores (compare re-exports)."""
+    import zoo.compare
+    import zoo.scores
+    for fn in ("write_scores", "read_scores", "check_scores"):
+        assert getattr(zoo.compare, fn) is getattr(zoo.scores, fn)
+        assert getattr(zoo.scores, fn).__module__ == "zoo.scores"
+    src = Path(zoo.compare.__file__).read_text()
+    assert "def write_scores" not in src and "def read_scores" not in src
