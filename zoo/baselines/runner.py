@@ -110,8 +110,8 @@ def names_for(dataset: str, names=None, variant: str = "untuned") -> tuple:
     the ``variant`` (``"untuned"``: the historical ones; ``"tuned"``: every registered one)."""
     if variant not in VARIANTS:
         raise ValueError(f"variant must be one of {VARIANTS}, got {variant!r}")
-    table = BASELINES_BY_KIND if variant == "untuned" else TUNED_BY_KIND
-    applicable = table.get(kind_of(dataset), ())
+    kind = kind_of(dataset)
+    applicable = registry.names(kind, untuned=True if variant == "untuned" else None)
     pool = applicable if names is None else names
     return tuple(n for n in pool if n in applicable)
 
