@@ -24,7 +24,7 @@ Example::
     ...         {"dataset": "d", "name": "b", "kind": "baseline",
     ...          "metrics": {"micro_f1": 0.6, "hamming_loss": 0.3}}]
     >>> md = render_markdown(rows, columns=[("micro_f1", "Micro-F1"), ("hamming_loss", "HL")])
-    >>> "| b | baseline | **0.6000** | 0.3000 |" in md
+    >>> "| b | baseline (untuned) | **0.6000** | 0.3000 |" in md
     True
 """
 from __future__ import annotations

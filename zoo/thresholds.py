@@ -607,7 +607,8 @@ def _cut(v, what: str) -> float:
         raise _spec_error(f"{what}: expected a number, got {v!r}".lstrip(": "))
     f = float(v)
     if not 0.0 <= f <= 1.0:  # also refuses NaN
-        raise _spec_error(f"{what + ' ' if what else ''}= {f!r} is outside [0, 1]: cuts apply to probabilities "
+        raise _spec_error(f"{what + ' ' if what else ''}= {f!r} is outside [0, 1]: cuts apply "
+                          "to probabilities "
                           "(score > cut), so a cut above 1 predicts nothing and one below 0 "
                           "everything")
     return f

@@ -45,10 +45,10 @@ arguments raise ``ValueError``.
 
 Example::
 
-    >>> ds = read_csv("reviews.csv", text_column="text", label_columns="label:*")
-    >>> ds.kind, ds.y.shape, ds.label_names
+    >>> ds = read_csv("reviews.csv", text_column="text", label_columns="label:*")  # doctest: +SKIP
+    >>> ds.kind, ds.y.shape, ds.label_names  # doctest: +SKIP
     ('text', (1200, 5), ['food', 'price', 'service', 'staff', 'wait'])
-    >>> write_csv(ds, "copy.csv")                      # atomic; read_csv reads it back
+    >>> write_csv(ds, "copy.csv")                      # atomic; read_csv reads it back  # doctest: +SKIP
 """
 from __future__ import annotations
 
@@ -68,7 +68,8 @@ from zoo._io import atomic_write_bytes
 from zoo.data.dataset import MultiLabelDataset
 from zoo.errors import DataFormatError
 
-__all__ = ["read_csv", "write_csv", "read_feature_rows", "is_header_row", "MISSING_VALUES", "POSITIVE_VALUES", "NEGATIVE_VALUES", "UNKNOWN_VALUES"]
+__all__ = ["read_csv", "write_csv", "read_feature_rows", "is_header_row", "MISSING_VALUES",
+           "POSITIVE_VALUES", "NEGATIVE_VALUES", "UNKNOWN_VALUES"]
 
 #: Cell values of a binary label column (compared after ``strip().lower()``).
 POSITIVE_VALUES = ("1", "1.0", "true")
@@ -482,8 +483,8 @@ def read_csv(path, label_columns=None, label_column=None, feature_columns=None,
 
     Example::
 
-        >>> ds = read_csv("data.csv", label_column="tags", label_separator=";")
-        >>> ds.x.dtype, ds.feature_names[:2], ds.label_names[:3]
+        >>> ds = read_csv("data.csv", label_column="tags", label_separator=";")  # doctest: +SKIP
+        >>> ds.x.dtype, ds.feature_names[:2], ds.label_names[:3]  # doctest: +SKIP
         (dtype('float32'), ['f1', 'f2'], ['art', 'music', 'sport'])
     """
     if text_column is not None and feature_columns is not None:
@@ -615,9 +616,8 @@ def read_feature_rows(path, feature_names: Sequence[str] | None = None,
             raise DataFormatError(f"not a readable .npy array ({str(e).splitlines()[0]})",
                                   path=path) from None
         if not isinstance(x, np.ndarray) or x.ndim != 2:
-            raise DataFormatError("expected a 2-D (rows, features) array, got "
-                                  f"{'an archive' if not isinstance(x, np.ndarray) else 'shape ' + str(x.shape)}",
-                                  path=path)
+            got = "an archive" if not isinstance(x, np.ndarray) else f"shape {x.shape}"
+            raise DataFormatError(f"expected a 2-D (rows, features) array, got {got}", path=path)
         if x.dtype == object or not (np.issubdtype(x.dtype, np.number) or x.dtype == bool):
             raise DataFormatError(f"expected a numeric array, got dtype {x.dtype}", path=path)
         if width is not None and x.shape[1] != width:
@@ -681,8 +681,8 @@ def write_csv(dataset: MultiLabelDataset, path, layout: str = "columns", *,
     Float features are written in the shortest form that parses back to the same float32.
     Returns the path. Example::
 
-        >>> write_csv(ds, "train.csv")
-        >>> read_csv("train.csv", label_columns="label:*").y.shape == ds.y.shape
+        >>> write_csv(ds, "train.csv")  # doctest: +SKIP
+        >>> read_csv("train.csv", label_columns="label:*").y.shape == ds.y.shape  # doctest: +SKIP
         True
     """
     if layout not in ("columns", "list"):
