@@ -201,3 +201,185 @@ def test_refit_reproduces_stored_numbers(mirror, stored, dataset, name):
     assert row["params"] == ref["params"]
     for key, v in ref["metrics"].items():
         assert row["metrics"][key] == pytest.approx(v, rel=1e-6, abs=1e-9, nan_ok=True), key
+
+
+# ----------------------------------------------------------------------------- package + registry
+# (issue 11: estimators and a runner, a decorator registry instead of an if-chain)
+
+def test_registry_decorator_and_lookup(monkeypatch):
+    from zoo.baselines import registry
+    assert registry.names("features") == ("br-lr", "br-svm", "ecc-lr", "mlknn", "rf")
+    assert registry.names("text") == ("tfidf-br-lr", "tfidf-br-svm")
+    assert registry.names("features", untuned=True) == B.NAMES == ("br-lr", "ecc-lr", "mlknn")
+    monkeypatch.setattr(registry, "_REGISTRY", dict(registry._REGISTRY))
+
+    @registry.register("toy-mlknn", kind="features", grid=[{"k": 3}], untuned=False)
+    def toy(seed=0, k=2):
+        """A toy baseline registered from the test."""
+        return B.MLkNN(k=k), {"k": k}
+
+    spec = registry.get("toy-mlknn")
+    assert spec.kind == "features" and spec.grid == ({"k": 3},) and not spec.untuned
+    assert spec.description == "A toy baseline registered from the test."
+    model, params = B.make("toy-mlknn", k=4)
+    assert isinstance(model, B.MLkNN) and model.k == 4 and params == {"k": 4}
+    assert "toy-mlknn" in B.names_for("emotions", variant="tuned")
+    assert "toy-mlknn" not in B.names_for("emotions")             # no untuned variant
+    with pytest.raises(ValueError, match="already registered"):
+        registry.register("toy-mlknn", kind="features")(toy)
+    with pytest.raises(ValueError, match="kind must be one of"):
+        registry.register("x", kind="images")
+    with pytest.raises(ValueError, match=r"unknown baseline 'nope'; known: \['br-lr'"):
+        B.make("nope")
+
+
+def test_no_if_chain_over_names_in_the_runner():
+    import inspect
+
+    from zoo.baselines import runner
+    src = inspect.getsource(runner)
+    assert 'name == "br-lr"' not in src and "if name in (" not in src
+
+
+def test_untuned_params_are_the_historical_ones():
+    assert B.make("br-lr")[1] == {"C": 1.0, "max_iter": 1000, "standardize": True}
+    assert B.make("mlknn")[1] == {"k": 10, "s": 1.0, "scale": True}
+    assert B.make("ecc-lr", seed=3)[1]["seed"] == 3
+
+
+def test_binary_relevance_svm_equals_independent_linear_svms(small_problem):
+    from sklearn.preprocessing import StandardScaler
+    from sklearn.svm import LinearSVC
+    xtr, ytr, xte, _ = small_problem
+    p = B.BinaryRelevance(classifier="svm", C=0.1).fit(xtr, ytr).predict_proba(xte)
+    sc = StandardScaler().fit(xtr)
+    for j in range(ytr.shape[1]):
+        f = LinearSVC(C=0.1, max_iter=1000, dual=True, random_state=0).fit(
+            sc.transform(xtr), ytr[:, j]).decision_function(sc.transform(xte))
+        np.testing.assert_allclose(p[:, j], B.svm_score(f), rtol=1e-10)
+    with pytest.raises(ValueError, match="classifier must be 'lr' or 'svm'"):
+        B.BinaryRelevance(classifier="rf")
+
+
+def test_random_forest_scores_constants_and_determinism(small_problem):
+    xtr, ytr, xte, _ = small_problem
+    y = ytr.copy()
+    y[:, 2] = 1                                                   # one class only in train
+    a = B.RandomForest(n_estimators=15, seed=1).fit(xtr, y).predict_proba(xte)
+    b = B.RandomForest(n_estimators=15, seed=1).fit(sp.csr_matrix(xtr), y).predict_proba(xte)
+    assert a.shape == (len(xte), 4) and ((a >= 0) & (a <= 1)).all()
+    np.testing.assert_array_equal(a[:, 2], 1.0)
+    np.testing.assert_allclose(a, b)                              # sparse input, same forest
+    # the score is the mean leaf share of positives over the trees
+    from sklearn.ensemble import RandomForestClassifier
+    rf = RandomForestClassifier(n_estimators=15, random_state=1, max_features="sqrt",
+                                n_jobs=1).fit(xtr.astype(np.float32), y[:, [0, 1, 3]])
+    ref = rf.predict_proba(xte.astype(np.float32))
+    np.testing.assert_allclose(a[:, 0], ref[0][:, 1])
+    with pytest.raises(ValueError, match="n_estimators"):
+        B.RandomForest(n_estimators=0)
+
+
+# ----------------------------------------------------------------------------- tuned rows
+# (issue 13 item 1: hyper-parameters and thresholds chosen on valid, like the checkpoints)
+
+def test_crossfit_rule_choice_does_not_reward_overfitting():
+    from zoo.baselines import runner
+    rng = np.random.default_rng(0)
+    n, L = 200, 30
+    y = (rng.random((n, L)) < 0.05).astype(np.int8)             # rare labels
+    s = rng.random((n, L))                                       # scores carry no signal
+    halves = runner.valid_halves(n, 0)
+    assert len(set(halves[0]) & set(halves[1])) == 0 and len(halves[0]) + len(halves[1]) == n
+    in_sample = {r: np.mean(runner._f1s(y, runner.calibrate(r, y, s).apply(s)))
+                 for r in runner.RULES}
+    held_out = {r: runner.crossfit_score(y, s, r, halves) for r in runner.RULES}
+    # tuned on the rows it is scored on, per-label cuts look far better than they are
+    assert in_sample["per_label"] > held_out["per_label"] + 0.04
+
+
+def test_f1s_match_the_metrics_module():
+    from zoo.baselines.runner import _f1s
+    from zoo.metrics import evaluate
+    rng = np.random.default_rng(1)
+    y = (rng.random((40, 6)) < 0.3).astype(np.int8)
+    y[:, 5] = 0
+    s = rng.random((40, 6))
+    m = evaluate(y, s, threshold=0.5)
+    micro, macro = _f1s(y, s > 0.5)
+    assert micro == pytest.approx(m["micro_f1"]) and macro == pytest.approx(m["macro_f1"])
+
+
+def test_tune_baseline_chooses_on_valid_and_touches_test_once(monkeypatch, small_problem):
+    """A fake dataset: the grid and the rule are chosen from valid scores only; test rows are
+    scored once, by the chosen model, with the rule calibrated on all of valid."""
+    from zoo import data
+    from zoo.baselines import runner
+    from zoo.data.dataset import MultiLabelDataset
+    xtr, ytr, xte, yte = small_problem
+    rng = np.random.default_rng(3)
+    xva = rng.normal(size=(40, 5))
+    yva = (xva[:, :4] > 0).astype(np.int8)
+    splits = {s: MultiLabelDataset(x=x, y=y, label_names=list("abcd"), kind="features",
+                                   name="toy", split=s)
+              for s, x, y in (("train", xtr, ytr), ("valid", xva, yva), ("test", xte, yte))}
+    monkeypatch.setattr(data, "load", lambda name, split: splits[split])
+    seen = []
+    orig = B.MLkNN.predict_proba
+
+    def spy(self, x):
+        seen.append((self.k, len(x)))
+        return orig(self, x)
+    monkeypatch.setattr(B.MLkNN, "predict_proba", spy)
+    monkeypatch.setattr(runner, "kind_of", lambda d: "features")
+    row = runner.tune_baseline("toy", "mlknn", grid=[{"k": 3}, {"k": 5}, {"k": 7}])
+    assert row["name"] == "mlknn-tuned" and row["tuned"] and row["baseline"] == "mlknn"
+    trials = row["selection"]["trials"]
+    assert [t["params"]["k"] for t in trials] == [3, 5, 7]
+    best = max(((t["valid_score"][r], -i, r, t["params"]["k"]) for i, t in enumerate(trials)
+                for r in runner.RULES))
+    assert row["selection"]["chosen"]["params"]["k"] == best[3]
+    assert row["threshold"] == row["selection"]["chosen"]["rule"]
+    # valid scored once per grid entry, test once by the chosen model
+    assert seen == [(3, 40), (5, 40), (7, 40), (best[3], len(xte))]
+    # the recorded rule is the chosen tuner applied to all of valid
+    model = B.MLkNN(k=best[3]).fit(xtr, ytr)
+    rule = runner.calibrate(row["threshold"], yva, orig(model, xva))
+    assert row["thresholds"] == rule.to_dict()
+    from zoo.metrics import evaluate
+    p = orig(model, xte)
+    want = evaluate(yte, p, y_pred=rule.apply(p))
+    assert row["metrics"]["micro_f1"] == pytest.approx(want["micro_f1"])
+    assert row["train_split"] == "train" and row["valid_split"] == "valid"
+
+
+CHECKPOINT_DATASETS = ("emotions", "yeast", "scene", "medical", "enron", "corel5k", "bibtex",
+                       "delicious")
+
+
+def test_results_have_tuned_rows_on_every_checkpoint_dataset(stored):
+    doc = json.loads(B.RESULTS_PATH.read_text())
+    skipped = {(r["dataset"], r["name"]): r["reason"] for r in doc["skipped"]}
+    for d in CHECKPOINT_DATASETS + ("reuters21578", "goemotions"):
+        for n in B.names_for(d, variant="tuned"):
+            key = (d, B.tuned_name(n))
+            assert (key in stored) != (key in skipped), key
+            if key in stored:
+                r = stored[key]
+                assert r["tuned"] and r["baseline"] == n and r["train_split"] == "train"
+                assert r["thresholds"]["rule"] == r["threshold"] in ("global", "per_label")
+                chosen = r["selection"]["chosen"]["params"]
+                assert chosen in [t["params"] for t in r["selection"]["trials"]]
+                assert all(r["params"][k] == v for k, v in chosen.items())
+    for d in CHECKPOINT_DATASETS:                 # the untuned rows are kept, labelled as such
+        for n in B.NAMES:
+            if (d, n) in stored:
+                assert stored[(d, n)]["tuned"] is False and stored[(d, n)]["threshold"] == 0.5
+
+
+def test_tuned_row_reproduces(mirror, stored):
+    row = B.tune_baseline("emotions", "mlknn")
+    ref = stored[("emotions", "mlknn-tuned")]
+    assert row["params"] == ref["params"] and row["thresholds"] == ref["thresholds"]
+    for key, v in ref["metrics"].items():
+        assert row["metrics"][key] == pytest.approx(v, rel=1e-6, abs=1e-9, nan_ok=True), key

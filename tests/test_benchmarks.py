@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from zoo.data import benchmarks, catalog
+from zoo.data import benchmarks, catalog, download
 from zoo.data.dataset import MultiLabelDataset
 from zoo.data.stratify import fold_sizes, iterative_stratification, train_valid_split
 from zoo.errors import NotFoundError
@@ -450,3 +450,52 @@ def test_bench_text_quick_smoke(tmp_path):
                                                                "other": {"archs": {}}}}, res)
     assert set(merged["datasets"]) == {"tiny", "other"}
     assert set(merged["datasets"]["tiny"]["archs"]) == {"kimcnn", "lsan"}
+
+
+# ----------------------------------------------------------------------- missing files (issue 14.6)
+def _partial_mirror(tmp_path, mirror, relpaths):
+    root = tmp_path / "partial-mirror"
+    for rel in relpaths:
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).symlink_to(mirror / rel)
+    return root
+
+
+def test_test_split_needs_only_the_test_files_and_a_missing_file_is_named(tmp_path, mirror,
+                                                                          monkeypatch):
+    rec = catalog.get("yeast")
+    root = _partial_mirror(tmp_path, mirror, [f.path for f in rec.files["test"]])
+    monkeypatch.setenv("ZOO_DATA_DIR", str(root))
+    monkeypatch.setenv("ZOO_CACHE_DIR", str(tmp_path / "empty-cache"))
+    monkeypatch.setenv("ZOO_DATA_URL_OVERRIDE", "http://127.0.0.1:9")  # nothing listens: offline
+    benchmarks.clear_cache()
+    try:
+        test = benchmarks.load("yeast", "test")
+        assert len(test) == 917 and test.split == "test"
+        train_arff = rec.files["train"][0].path
+        with pytest.raises(download.DownloadError) as e:
+            benchmarks.load("yeast", "train")
+        msg = str(e.value)
+        assert "loading yeast train" in msg
+        assert f"dataset file {train_arff}" in msg                 # the exact relative path
+        assert f"ZOO_DATA_DIR={root}" in msg and str(root / train_arff) in msg
+        assert "set ZOO_DATA_DIR to a directory holding the file" in msg
+    finally:
+        benchmarks.clear_cache()
+
+
+def test_missing_file_without_mirror_names_the_variable(tmp_path, monkeypatch):
+    monkeypatch.delenv("ZOO_DATA_DIR", raising=False)
+    monkeypatch.setenv("ZOO_CACHE_DIR", str(tmp_path / "empty-cache"))
+    monkeypatch.setenv("ZOO_DATA_URL_OVERRIDE", "http://127.0.0.1:9")
+    benchmarks.clear_cache()
+    try:
+        with pytest.raises(download.DownloadError,
+                           match=r"loading flags test: dataset file mulan/flags/flags-test.arff"
+                                 r".*ZOO_DATA_DIR \(the offline mirror\) is not set"):
+            benchmarks.load("flags", "test")
+        with pytest.raises(download.DownloadError,
+                           match=r"reuters21578 needs all of its files for any split: ModApte"):
+            benchmarks.load("reuters21578", "test")
+    finally:
+        benchmarks.clear_cache()

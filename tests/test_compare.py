@@ -292,3 +292,42 @@ def test_help_explains_formats_and_thresholds(capsys):
     for phrase in (".npy", "header of label names", "logits are refused", "score > 0.5",
                    "checkpoint name", "--add-to"):
         assert phrase in text, phrase
+
+
+# ----------------------------------------------------------------------- issue 14 item 1
+def test_headerless_csv_with_a_typo_in_its_first_row_is_not_a_header(good, tmp_path):
+    """Before: a first row with one unparsable cell was taken as a header (and then reported
+    as 'missing labels'); a header is recognised by rule, a bad cell is named."""
+    rows = [",".join(repr(float(v)) for v in r) for r in good]
+    rows[0] = rows[0].replace(rows[0].split(",")[3], "0.1.2", 1)
+    (tmp_path / "typo.csv").write_text("\n".join(rows) + "\n")
+    with pytest.raises(DataFormatError, match=r"typo.csv, line 1, column 4: expected a "
+                                              r"probability, got '0.1.2'"):
+        zoo.compare(tmp_path / "typo.csv", "emotions")
+    rows[0] = ",".join([""] + rows[0].split(",")[1:])
+    (tmp_path / "empty.csv").write_text("\n".join(rows) + "\n")
+    with pytest.raises(DataFormatError, match=r"empty.csv, line 1, column 1"):
+        zoo.compare(tmp_path / "empty.csv", "emotions")
+
+
+def test_threshold_strings_go_through_the_one_parser(test_split):
+    names = list(test_split.label_names)
+    from zoo import thresholds as th
+    assert resolve_thresholds("top_k:2", names) == th.TopK(2)
+    assert resolve_thresholds("0.3", names) == th.GlobalThreshold(0.3)
+    with pytest.raises(DataFormatError, match=r"outside \[0, 1\].*valid forms"):
+        resolve_thresholds(1.5, names)
+    with pytest.raises(DataFormatError, match=r"top_k:K.*valid forms"):
+        resolve_thresholds("top_k", names)
+
+
+def test_score_file_io_lives_in_one_module():
+    """write/read/check of score files are defined once, in zoo.scores (compare re-exports)."""
+    import importlib
+    compare_mod = importlib.import_module("zoo.compare")   # zoo.compare is also a function
+    scores_mod = importlib.import_module("zoo.scores")
+    for fn in ("write_scores", "read_scores", "check_scores"):
+        assert getattr(compare_mod, fn) is getattr(scores_mod, fn)
+        assert getattr(scores_mod, fn).__module__ == "zoo.scores"
+    src = Path(compare_mod.__file__).read_text()
+    assert "def write_scores" not in src and "def read_scores" not in src

@@ -109,7 +109,7 @@ def test_best_marking(fake):
         ("toy/bpmll", "Ranking loss ↓"), ("toy/mlp", "Ranking loss ↓"),
         ("br-lr", "Ranking loss ↓")}
     assert t["br-lr"]["Example-F1"] == "–"
-    assert t["toy/mlp"]["Kind"] == "checkpoint" and t["br-lr"]["Kind"] == "baseline"
+    assert t["toy/mlp"]["Kind"] == "checkpoint" and t["br-lr"]["Kind"] == "baseline (untuned)"
 
 
 def test_best_function_directions():
@@ -141,8 +141,44 @@ def test_cli_text_json_and_markdown(fake, tmp_path, monkeypatch, capsys):
 def test_real_leaderboard_has_the_baselines():
     rows = lb.leaderboard("emotions")
     names = {r["name"] for r in rows if r["kind"] == "baseline"}
-    assert names == {"br-lr", "ecc-lr", "mlknn"}
+    assert names == {"br-lr", "ecc-lr", "mlknn", "br-lr-tuned", "br-svm-tuned", "ecc-lr-tuned",
+                     "mlknn-tuned", "rf-tuned"}
+    assert all(r["tuned"] == r["name"].endswith("-tuned") for r in rows if r["kind"] == "baseline")
     assert all(r["kind"] != "published" or r.get("citation") for r in rows)
+
+
+def test_summary_compares_with_the_tuned_baselines_only():
+    """Issue 13: the untuned rows (C=1, cut 0.5) flattered the zoo; the summary must compare
+    with the tuned rows even where an untuned row scores higher."""
+    rows = [
+        {"dataset": "d", "name": "d/mlp", "kind": "checkpoint",
+         "metrics": {"micro_f1": 0.6, "macro_f1": 0.3}},
+        {"dataset": "d", "name": "br-lr", "kind": "baseline", "tuned": False,
+         "metrics": {"micro_f1": 0.9, "macro_f1": 0.1}},
+        {"dataset": "d", "name": "br-lr-tuned", "kind": "baseline", "tuned": True,
+         "metrics": {"micro_f1": 0.5, "macro_f1": 0.4}},
+        {"dataset": "e", "name": "e/mlp", "kind": "checkpoint", "metrics": {"micro_f1": 0.5}},
+        {"dataset": "e", "name": "mlknn", "kind": "baseline", "metrics": {"micro_f1": 0.4}},
+    ]
+    comp = {(c["dataset"], c["metric"]): c for c in lb.zoo_vs_baselines(rows)}
+    assert comp[("d", "micro_f1")]["baseline"] == "br-lr-tuned"
+    assert comp[("d", "micro_f1")]["zoo_wins"] and not comp[("d", "macro_f1")]["zoo_wins"]
+    assert comp[("d", "micro_f1")]["baseline_tuned"]
+    assert comp[("e", "micro_f1")]["baseline"] == "mlknn"        # no tuned rows: untuned ones
+    assert not comp[("e", "micro_f1")]["baseline_tuned"]
+    md = lb.render_summary(rows)
+    assert "best **tuned** baseline" in md and "compared with the untuned ones: e." in md
+    table = lb.render_markdown(lb.sort_rows([dict(r, tuned=r.get("tuned", False)) for r in rows]))
+    assert "| br-lr-tuned | baseline (tuned) |" in table
+    assert "| br-lr | baseline (untuned) |" in table
+
+
+def test_real_summary_uses_tuned_rows_on_every_checkpoint_dataset():
+    comp = lb.zoo_vs_baselines(lb.leaderboard())
+    datasets = {c["dataset"] for c in comp}
+    assert {"emotions", "yeast", "scene", "medical", "enron", "corel5k", "bibtex", "delicious",
+            "reuters21578", "goemotions"} <= datasets
+    assert all(c["baseline_tuned"] and c["baseline"].endswith("-tuned") for c in comp)
 
 
 def test_zoo_vs_baselines_summary():

@@ -442,3 +442,100 @@ def _write_png(path, shape, value=0):
     import tensorflow as tf
     path.write_bytes(tf.io.encode_png(np.full(shape, value, np.uint8)).numpy())
     return path
+
+
+# ============================================================================ feature rows to score
+# (zoo.data.tabular.read_feature_rows, behind `zoo predict MODEL rows.csv`; issue 14 item 1)
+
+from zoo.data.tabular import is_header_row, read_feature_rows  # noqa: E402
+from zoo.data.validate import check_finite, handle_missing  # noqa: E402
+
+
+def test_feature_rows_headerless_typo_in_first_row_is_an_error_not_a_header(tmp_path):
+    # before: the first row was taken as a header because '1.2.3' failed to parse, and the
+    # file silently gave 2 rows for 3
+    p = put(tmp_path, "f.csv", "1.2.3,4,5\n1,2,3\n4,5,6\n")
+    e = raises(read_feature_rows, p, line=1, column=1, match="'1.2.3', not a number")
+    assert str(p) in str(e)
+
+
+def test_feature_rows_headerless_empty_cell_in_first_row_is_an_error(tmp_path):
+    p = put(tmp_path, "f.csv", "1,,3\n1,2,3\n")
+    raises(read_feature_rows, p, line=1, column=2, match="empty cell")
+    x = read_feature_rows(p, missing="mean")       # imputed only when asked
+    np.testing.assert_array_equal(x, [[1, 2, 3], [1, 2, 3]])
+
+
+def test_feature_rows_header_by_rule(tmp_path):
+    assert is_header_row(["a", "b"]) and not is_header_row(["a", "1"])
+    assert not is_header_row(["a", ""]) and is_header_row(["1", "2"], known_names=["1", "2"])
+    p = put(tmp_path, "h.csv", "f1,f2\n1,2\n3,4\n")
+    x, info = read_feature_rows(p, return_info=True)
+    np.testing.assert_array_equal(x, [[1, 2], [3, 4]])
+    assert info["header"] == ["f1", "f2"] and info["lines"] == [2, 3]
+    # headerless: every row is data
+    p = put(tmp_path, "n.csv", "1,2\n3,4\n5,6\n")
+    assert read_feature_rows(p).shape == (3, 2)
+    # a header of the model's feature names (numeric-looking names too), any order, ids and
+    # label columns left out
+    p = put(tmp_path, "k.csv", "id,1,0,label:x\nA,2,1,1\nB,4,3,0\n")
+    x, info = read_feature_rows(p, feature_names=["0", "1"], return_info=True)
+    np.testing.assert_array_equal(x, [[1, 2], [3, 4]])
+    assert info["ignored_columns"] == ["id", "label:x"]
+
+
+def test_feature_rows_width_is_checked(tmp_path):
+    p = put(tmp_path, "w.csv", "1,2,3\n")
+    raises(read_feature_rows, p, num_features=4, line=1, match="expected 4 feature columns")
+
+
+@pytest.mark.parametrize("cell", ["nan", "NaN", "?", " "])
+def test_feature_rows_missing_values_refused_with_row_and_column(tmp_path, cell):
+    p = put(tmp_path, "m.csv", f"f1,f2\n1,2\n3,{cell}\n")
+    e = raises(read_feature_rows, p, line=3, column=2)
+    assert "missing='mean'" in str(e)
+    x, info = read_feature_rows(p, missing="mean", return_info=True)
+    np.testing.assert_array_equal(x, [[1, 2], [3, 2]])
+    assert info["imputed"] == 1
+
+
+def test_feature_rows_inf_refused_even_with_imputation(tmp_path):
+    p = put(tmp_path, "i.csv", "1,2\n3,inf\n")
+    raises(read_feature_rows, p, line=2, column=2, match="finite")
+    raises(read_feature_rows, p, missing="mean", line=2, column=2, match="NaN or infinite")
+
+
+def test_feature_rows_npy_nan_refused_with_row_and_column(tmp_path):
+    p = tmp_path / "x.npy"
+    np.save(p, np.array([[1.0, 2.0], [np.nan, 4.0]], np.float32))
+    with pytest.raises(DataFormatError, match=r"x\.npy\[1, 0\] \(0-based row, column\) = nan"):
+        read_feature_rows(p)
+    np.testing.assert_array_equal(read_feature_rows(p, missing="mean"), [[1, 2], [1, 4]])
+    np.save(p, np.ones((2, 3)))
+    with pytest.raises(DataFormatError, match="expected 2 feature columns, got 3"):
+        read_feature_rows(p, num_features=2)
+    with pytest.raises(ValueError, match="missing must be one of"):
+        read_feature_rows(p, missing="zero")
+
+
+def test_check_finite_names_row_column_and_feature():
+    x = np.zeros((3, 2), np.float32)
+    assert check_finite(x, "x") is x
+    x[2, 1] = np.inf
+    with pytest.raises(DataFormatError, match=r"inputs\[2, 1\] \(0-based row, column\) "
+                                              r"\(feature 'b'\) = inf"):
+        check_finite(x, "inputs", feature_names=["a", "b"])
+    import scipy.sparse as sp
+    with pytest.raises(DataFormatError, match=r"\[2, 1\]"):
+        check_finite(sp.csr_matrix(x), "inputs")
+    assert check_finite(np.array([[1, 2]]), "ints").dtype.kind == "i"
+    with pytest.raises(DataFormatError, match="no value at all"):
+        handle_missing(np.array([[np.nan, 1.0], [np.nan, 2.0]]), "mean")
+
+
+def test_read_csv_missing_policy(tmp_path):
+    p = put(tmp_path, "d.csv", "a,b,y\n1,,1\n3,4,0\n5,nan,1\n")
+    raises(read_csv, p, label_columns=["y"], line=2, column=2, match="empty cell")
+    ds = read_csv(p, label_columns=["y"], missing="mean")
+    np.testing.assert_array_equal(ds.x, [[1, 4], [3, 4], [5, 4]])
+    assert ds.info["imputed"] == 2

@@ -123,15 +123,15 @@ def test_run_merges_and_never_records_inapplicable_pairs(tmp_path, monkeypatch):
         return {"dataset": dataset, "name": name, "kind": "baseline", "fit_seconds": 0.0,
                 "params": {}, "metrics": {"micro_f1": 0.5, "macro_f1": 0.4,
                                           "mean_average_precision": 0.3}}
-    monkeypatch.setattr(B, "evaluate_baseline", fake)
+    monkeypatch.setattr("zoo.baselines.runner.evaluate_baseline", fake)
     doc = B.run(datasets=["goemotions", "emotions"], names=["br-lr", "tfidf-br-lr"], out=out,
-                log=lambda *_: None)
+                variants=("untuned",), log=lambda *_: None)
     assert calls == [("goemotions", "tfidf-br-lr"), ("emotions", "br-lr")]
     assert doc["skipped"] == []
     # Kept row untouched; rows ordered MULAN sets first, then the text sets.
     assert [(r["dataset"], r["name"]) for r in doc["rows"]] == [
         ("emotions", "br-lr"), ("yeast", "mlknn"), ("goemotions", "tfidf-br-lr")]
-    assert doc["rows"][1] == kept
+    assert doc["rows"][1] == dict(kept, tuned=False, baseline="mlknn")  # format-1 row, upgraded
 
 
 # ----------------------------------------------------------------------------- stored results

@@ -397,3 +397,59 @@ def test_tuning_on_emotions_validation_split(emotions_train):
     for j in range(6):  # every tuned label at least matches the 0.5 cut on its own F1
         if info["reason"][j] == "tuned":
             assert f_beta(y[va, j], rule.apply(s_val)[:, j]) >= f_beta(y[va, j], s_val[:, j] > 0.5)
+
+
+# ----------------------------------------------------------------------------- parse (user specs)
+
+def test_parse_accepts_every_documented_form():
+    names = ["a", "b", "c"]
+    assert th.parse(None, 3) == th.GlobalThreshold(0.5)
+    assert th.parse(None, 3, default=th.TopK(1)) == th.TopK(1)
+    assert th.parse(0.4, 3) == th.GlobalThreshold(0.4)
+    assert th.parse(np.float32(0.25), 3) == th.GlobalThreshold(0.25)
+    assert th.parse("0.4", 3) == th.GlobalThreshold(0.4)
+    assert th.parse(0, 3) == th.GlobalThreshold(0.0) and th.parse(1, 3) == th.GlobalThreshold(1.0)
+    assert th.parse([0.1, 0.2, 0.3], 3) == th.PerLabelThreshold([0.1, 0.2, 0.3])
+    assert th.parse(np.array([0.1, 0.2, 0.3]), 3) == th.PerLabelThreshold([0.1, 0.2, 0.3])
+    assert th.parse({"c": 0.3, "a": 0.1, "b": 0.2}, 3, names) == \
+        th.PerLabelThreshold([0.1, 0.2, 0.3])
+    assert th.parse({"rule": "top_k", "k": 2}, 3) == th.TopK(2)
+    assert th.parse(th.TopK(2), 3) == th.TopK(2)
+    assert th.parse("top_k:2", 3) == th.TopK(2)
+    assert th.parse(" TOP_K:5 ", 3) == th.TopK(5)
+    assert th.parse("at_least_one:0.6", 3) == th.AtLeastOne(th.GlobalThreshold(0.6))
+    assert th.parse("at_least_one:top_k:1", 3) == th.AtLeastOne(th.TopK(1))
+
+
+@pytest.mark.parametrize("spec, match", [
+    (1.5, r"= 1\.5 is outside \[0, 1\]"),
+    (-0.1, r"outside \[0, 1\]"),
+    (float("nan"), r"outside \[0, 1\]"),
+    ("1.5", r"outside \[0, 1\]"),
+    ("top_k", r"top-k needs a positive integer K, written \"top_k:K\""),
+    ("top_k:0", r"positive integer"),
+    ("top_k:x", r"positive integer"),
+    ("best", r"'best' is not understood"),
+    ("at_least_one:", r"names no inner rule"),
+    (True, "boolean"),
+    ([0.5, 0.5], r"needs 3 values \(one per label\), got shape \(2,\)"),
+    ([0.5, 2.0, 0.5], r"\[1\] = 2\.0 is outside"),
+    ([[0.5, 0.5, 0.5]], "needs 3 values"),
+    (["a", "b", "c"], "not understood"),
+    ({"a": 0.5}, "label names are not known"),
+    (th.PerLabelThreshold([0.5, 0.5]), "per-label rule has 2 cuts but there are 3 labels"),
+    ({"rule": "per_label", "thresholds": [0.5]}, "per-label rule has 1 cuts"),
+])
+def test_parse_refuses_with_the_valid_forms(spec, match):
+    with pytest.raises(DataFormatError, match=match) as ei:
+        th.parse(spec, 3)
+    assert isinstance(ei.value, ValueError)
+    if "label names are not known" not in match:
+        assert "valid forms:" in str(ei.value) and "top_k:K" in str(ei.value)
+
+
+def test_parse_label_dict_must_name_every_label():
+    with pytest.raises(DataFormatError, match=r"missing \['c'\], unknown \['z'\]"):
+        th.parse({"a": 0.1, "b": 0.2, "z": 0.3}, 3, ["a", "b", "c"])
+    with pytest.raises(DataFormatError, match=r"\['b'\] = 1\.2 is outside"):
+        th.parse({"a": 0.1, "b": 1.2, "c": 0.3}, 3, ["a", "b", "c"])

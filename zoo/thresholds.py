@@ -60,7 +60,7 @@ from zoo.errors import DataFormatError
 
 __all__ = [
     "Rule", "GlobalThreshold", "PerLabelThreshold", "TopK", "AtLeastOne",
-    "from_dict", "from_json", "tune_per_label", "tune_global",
+    "from_dict", "from_json", "tune_per_label", "tune_global", "parse", "SPEC_FORMS",
 ]
 
 #: Tuning sweeps at most about this many (n+1) x labels cells at once (memory bound).
@@ -585,3 +585,138 @@ def tune_global(y_val, s_val, metric: str = "micro_f1", fallback: float = 0.5,
     if best_k[0] == m[0]:
         return GlobalThreshold(fallback)
     return GlobalThreshold(float(thr[0]))
+
+
+# ----------------------------------------------------------------------------- user specs
+
+#: The forms :func:`parse` accepts, quoted in every error it raises.
+SPEC_FORMS = ("None (the default rule); a number in [0, 1] (one cut for every label, e.g. 0.4 "
+              "or \"0.4\"); a list/array of one cut in [0, 1] per label; a {label name: cut} "
+              "dict naming every label; a rule dict such as {\"rule\": \"top_k\", \"k\": 3}; "
+              "a zoo.thresholds rule object; the strings \"top_k:K\" (the K best labels of "
+              "each row) or \"at_least_one:SPEC\" (SPEC, plus the best label of a row left "
+              "empty)")
+
+
+def _spec_error(msg: str) -> DataFormatError:
+    return DataFormatError(f"threshold {msg}; valid forms: {SPEC_FORMS}".replace("  ", " "))
+
+
+def _cut(v, what: str) -> float:
+    if isinstance(v, bool) or not isinstance(v, numbers.Real):
+        raise _spec_error(f"{what}: expected a number, got {v!r}".lstrip(": "))
+    f = float(v)
+    if not 0.0 <= f <= 1.0:  # also refuses NaN
+        raise _spec_error(f"{what + ' ' if what else ''}= {f!r} is outside [0, 1]: cuts apply "
+                          "to probabilities "
+                          "(score > cut), so a cut above 1 predicts nothing and one below 0 "
+                          "everything")
+    return f
+
+
+def _check_width(rule: Rule, num_labels: int) -> Rule:
+    inner = rule
+    while isinstance(inner, AtLeastOne):
+        inner = inner.rule
+    if isinstance(inner, PerLabelThreshold) and inner.num_labels != num_labels:
+        raise _spec_error(f"the per-label rule has {inner.num_labels} cuts but there are "
+                          f"{num_labels} labels")
+    return rule
+
+
+def parse(spec, num_labels: int, label_names=None, default: Rule | None = None) -> Rule:
+    """The decision rule a user-facing threshold ``spec`` describes; the one parser of them.
+
+    ``predict(x, threshold=...)``, ``zoo predict --threshold``, :func:`zoo.compare.compare` and
+    the baselines all go through it, so a spec means the same everywhere and a bad one fails
+    the same way: a :class:`zoo.errors.DataFormatError` (a ``ValueError``) that says what is
+    wrong and lists the valid forms (:data:`SPEC_FORMS`).
+
+    Args:
+        spec: ``None`` -> ``default`` (or ``GlobalThreshold(0.5)``); a number in [0, 1] or a
+            string holding one -> :class:`GlobalThreshold`; a sequence/array of ``num_labels``
+            numbers in [0, 1] -> :class:`PerLabelThreshold`; a ``{label: cut}`` dict (needs
+            ``label_names``; every label exactly once); a rule dict (``{"rule": ...}``,
+            :func:`from_dict`); a :class:`Rule`; ``"top_k:K"`` -> :class:`TopK`;
+            ``"at_least_one:SPEC"`` -> :class:`AtLeastOne` of SPEC's rule.
+        num_labels: the model's (dataset's) number of labels: per-label rules must match it.
+        label_names: the label names, for ``{label: cut}`` dicts.
+        default: the rule for ``spec=None`` (a checkpoint passes its calibrated rule).
+
+    Rule objects and rule dicts are taken as they are (a rule may work on another score scale);
+    bare numbers must lie in [0, 1], the probability scale of ``predict_proba``.
+
+    Example::
+
+        >>> parse(0.4, 3), parse("top_k:2", 3), parse([0.2, 0.5, 0.9], 3)
+        (GlobalThreshold(0.4), TopK(2), PerLabelThreshold([0.2, 0.5, 0.9]))
+        >>> parse({"b": 0.3, "a": 0.6}, 2, label_names=["a", "b"])
+        PerLabelThreshold([0.6, 0.3])
+        >>> parse("at_least_one:0.5", 2)
+        AtLeastOne(GlobalThreshold(0.5))
+        >>> parse(1.5, 3)                                   # doctest: +IGNORE_EXCEPTION_DETAIL
+        Traceback (most recent call last):
+        DataFormatError: threshold = 1.5 is outside [0, 1]: ...
+    """
+    if isinstance(num_labels, bool) or not isinstance(num_labels, numbers.Integral) \
+            or num_labels < 1:
+        raise ValueError(f"num_labels must be an integer >= 1, got {num_labels!r}")
+    names = None if label_names is None else [str(n) for n in label_names]
+    if spec is None:
+        return default if default is not None else GlobalThreshold(0.5)
+    if isinstance(spec, Rule):
+        return _check_width(spec, num_labels)
+    if isinstance(spec, bool):
+        raise _spec_error(f"{spec!r} is a boolean")
+    if isinstance(spec, numbers.Real):
+        return GlobalThreshold(_cut(spec, ""))
+    if isinstance(spec, str):
+        text = spec.strip()
+        low = text.lower()
+        for prefix in ("at_least_one:", "at-least-one:"):
+            if low.startswith(prefix):
+                inner = text[len(prefix):].strip()
+                if not inner:
+                    raise _spec_error(f"{spec!r} names no inner rule after {prefix!r}")
+                return AtLeastOne(parse(inner, num_labels, names, default=default))
+        for prefix in ("top_k:", "top-k:", "topk:", "top_k=", "top"):
+            if low.startswith(prefix):
+                k = low[len(prefix):].strip()
+                if not k.isdigit() or int(k) < 1:
+                    raise _spec_error(f"{spec!r}: top-k needs a positive integer K, "
+                                      "written \"top_k:K\" (e.g. \"top_k:3\")")
+                return TopK(int(k))
+        try:
+            value = float(text)
+        except ValueError:
+            raise _spec_error(f"{spec!r} is not understood") from None
+        return GlobalThreshold(_cut(value, f"{spec!r}"))
+    if isinstance(spec, dict):
+        if "rule" in spec:
+            return _check_width(from_dict(spec), num_labels)
+        if names is None:
+            raise _spec_error("given as a {label: cut} dict, but the label names are not known "
+                              "here; pass a list of cuts in label order")
+        missing = [n for n in names if n not in spec]
+        unknown = [k for k in spec if str(k) not in set(names)]
+        if missing or unknown:
+            raise _spec_error(f"{{label: cut}} dict must name every label once; missing "
+                              f"{missing[:10]}, unknown {unknown[:10]}")
+        return PerLabelThreshold([_cut(spec[n], f"[{n!r}]") for n in names])
+    try:
+        t = np.asarray(spec)
+    except Exception as e:
+        raise _spec_error(f"{type(spec).__name__} cannot be read ({e})") from None
+    if t.dtype == object or t.dtype.kind in "USb" or not np.issubdtype(t.dtype, np.number):
+        raise _spec_error(f"of type {type(spec).__name__} (dtype {t.dtype}) is not understood")
+    if t.ndim == 0:
+        return GlobalThreshold(_cut(t.item(), ""))
+    if t.ndim != 1 or t.shape[0] != num_labels:
+        raise _spec_error(f"a per-label array needs {num_labels} values (one per label), got "
+                          f"shape {t.shape}")
+    t = t.astype(np.float64)
+    bad = ~((t >= 0) & (t <= 1))
+    if bad.any():
+        j = int(np.flatnonzero(bad)[0])
+        _cut(float(t[j]), f"[{j}]")
+    return PerLabelThreshold(t)

@@ -104,11 +104,13 @@ def load(name: str, split: str = "train", valid_fraction: float = DEFAULT_VALID_
     rec = catalog.get(name)
     if split not in SPLITS:
         raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
+    if split == "test" or (split == "valid" and rec.has_official_valid):
+        # only this split's files: evaluating on test does not need the train file (except
+        # for Reuters-21578, whose files hold both splits; see _SPLIT_PARSERS)
+        return _copy(_official_split(name, split, _location(cache_dir)), split)
     official = _official(name, _location(cache_dir))
     if split == "train_full" or (split == "train" and rec.has_official_valid):
         return _copy(official["train"], "train_full" if split == "train_full" else "train")
-    if split == "test" or (split == "valid" and rec.has_official_valid):
-        return _copy(official[split], split)
     if rec.loader == "fashion-canvas":
         _check_fraction(valid_fraction, len(official["train"]), name)
         parts = _fashion_carve(float(valid_fraction), int(seed), _location(cache_dir))
@@ -188,6 +190,7 @@ def describe(dataset: MultiLabelDataset) -> dict:
 def clear_cache() -> None:
     """Forget the datasets parsed in this process (the next :func:`load` parses again)."""
     _official.cache_clear()
+    _official_split.cache_clear()
     _carve.cache_clear()
     _fashion_carve.cache_clear()
 
@@ -203,22 +206,52 @@ def _location(cache_dir) -> tuple:
             os.environ.get(download.URL_OVERRIDE_ENV) or None)
 
 
+def _fetch(rec, files, location: tuple, split: str | None = None) -> dict:
+    """Fetch ``files`` of ``rec``; a missing file's error says which split needed it and why."""
+    try:
+        return _fetcher(rec)(files, cache_dir=location[1])
+    except download.DownloadError as e:
+        need = f"{rec.name}" + (f" {split}" if split else "")
+        why = ""
+        if rec.loader not in _SPLIT_PARSERS:
+            why = (f" ({rec.name} needs all of its files for any split: "
+                   f"{_WHOLE_REASONS.get(rec.loader, 'its files hold every split')})")
+        raise download.DownloadError(f"loading {need}{why}: {e}") from e.__cause__
+
+
+def _finish(rec, split: str, ds: MultiLabelDataset, paths: dict) -> MultiLabelDataset:
+    ds.name, ds.split = rec.name, split
+    ds.info.setdefault("citation", rec.citation)
+    ds.info.setdefault("license", rec.license)
+    ds.info["files"] = [f.path for f in rec.files.get(split, ())]
+    want = rec.split_sizes.get(split)
+    if rec.loader in ("mulan", "goemotions") and want is not None and len(ds) != want:
+        raise DataFormatError(f"{rec.name} {split} has {len(ds)} rows, the published split has "
+                              f"{want}", path=str(paths[rec.files[split][0].path]))
+    return ds
+
+
+@functools.lru_cache(maxsize=None)
+def _official_split(name: str, split: str, location: tuple) -> MultiLabelDataset:
+    """One official split, parsed from that split's files only where its files are separate
+    (so ``load(name, "test")`` works with only the test files present)."""
+    rec = catalog.get(name)
+    if rec.loader not in _SPLIT_PARSERS:
+        return _official(name, location)[split]
+    paths = _fetch(rec, rec.files[split], location, split)
+    return _finish(rec, split, _SPLIT_PARSERS[rec.loader](rec, paths, split), paths)
+
+
 @functools.lru_cache(maxsize=None)
 def _official(name: str, location: tuple) -> dict[str, MultiLabelDataset]:
     """Parse the official splits of ``name``: {"train", "test"[, "valid"]} (cached)."""
     rec = catalog.get(name)
-    paths = _fetcher(rec)(rec.all_files(), cache_dir=location[1])
-    parse = _PARSERS[rec.loader]
-    out = parse(rec, paths)
+    if rec.loader in _SPLIT_PARSERS:
+        return {split: _official_split(name, split, location) for split in rec.files}
+    paths = _fetch(rec, rec.all_files(), location)
+    out = _PARSERS[rec.loader](rec, paths)
     for split, ds in out.items():
-        ds.name, ds.split = name, split
-        ds.info.setdefault("citation", rec.citation)
-        ds.info.setdefault("license", rec.license)
-        ds.info["files"] = [f.path for f in rec.files.get(split, ())]
-        want = rec.split_sizes.get(split)
-        if rec.loader in ("mulan", "goemotions") and want is not None and len(ds) != want:
-            raise DataFormatError(f"{name} {split} has {len(ds)} rows, the published split has "
-                                  f"{want}", path=str(paths[rec.files[split][0].path]))
+        _finish(rec, split, ds, paths)
     return out
 
 
@@ -306,14 +339,11 @@ def _num_input_features(ds: MultiLabelDataset):
 # ---------------------------------------------------------------------------------------------
 # parsers: (record, {relpath: local path}) -> {"train": ds, "test": ds[, "valid": ds]}
 # ---------------------------------------------------------------------------------------------
-def _parse_mulan(rec, paths):
+def _parse_mulan_split(rec, paths, split):
     from zoo.data.arff import read_mulan
 
-    out = {}
-    for split in ("train", "test"):
-        arff, xml = rec.files[split]
-        out[split] = read_mulan(paths[arff.path], paths[xml.path], name=rec.name, split=split)
-    return out
+    arff, xml = rec.files[split]
+    return read_mulan(paths[arff.path], paths[xml.path], name=rec.name, split=split)
 
 
 def _parse_reuters(rec, paths):
@@ -342,20 +372,17 @@ def read_goemotions(tsv_path, labels_path, split: str | None = None) -> MultiLab
                              info={"ids": list(ds.info["ids"])})
 
 
-def _parse_goemotions(rec, paths):
-    return {split: read_goemotions(paths[tsv.path], paths[labels.path], split)
-            for split, (tsv, labels) in rec.files.items()}
+def _parse_goemotions_split(rec, paths, split):
+    tsv, labels = rec.files[split]
+    return read_goemotions(paths[tsv.path], paths[labels.path], split)
 
 
-def _parse_fashion_canvas(rec, paths):
+def _parse_fashion_canvas_split(rec, paths, split):
     from zoo.data import fashion
 
-    out = {}
-    for split in ("train", "test"):
-        images, labels = _fashion_sources(rec, paths, split)
-        n, seed = fashion.DEFAULT_SIZES[split], fashion.DEFAULT_SEEDS[split]
-        out[split] = fashion.make_canvases(images, labels, n, seed, split=split)
-    return out
+    images, labels = _fashion_sources(rec, paths, split)
+    n, seed = fashion.DEFAULT_SIZES[split], fashion.DEFAULT_SEEDS[split]
+    return fashion.make_canvases(images, labels, n, seed, split=split)
 
 
 def _fashion_sources(rec, paths, split):
@@ -419,5 +446,14 @@ def _fetcher(rec):
     return download.fetch_records
 
 
-_PARSERS = {"mulan": _parse_mulan, "reuters": _parse_reuters, "goemotions": _parse_goemotions,
-            "fashion-canvas": _parse_fashion_canvas, "corel5k-images": _parse_corel_images}
+# Loaders whose official splits live in separate files: (record, paths, split) -> dataset.
+_SPLIT_PARSERS = {"mulan": _parse_mulan_split, "goemotions": _parse_goemotions_split,
+                  "fashion-canvas": _parse_fashion_canvas_split}
+# Loaders whose files hold every split at once: (record, paths) -> {split: dataset}.
+_PARSERS = {"reuters": _parse_reuters, "corel5k-images": _parse_corel_images}
+# Why such a loader needs all its files, for the "file missing" error.
+_WHOLE_REASONS = {"reuters": "ModApte's train/test assignment (LEWISSPLIT) is an attribute of "
+                             "each document inside the 22 SGML files, so a split is only known "
+                             "after reading all of them",
+                 "corel5k-images": "the split lists and tag matrices are shared annotation "
+                                   "files, and the photos are fetched as one set"}

@@ -108,6 +108,26 @@ def _resolve_url(relpath: str, url: str, base_url: str | None) -> str:
     return f"{base.rstrip('/')}/{relpath}" if base else url
 
 
+def where_looked(relpaths: Iterable[str], root: Path | None) -> str:
+    """Words naming where the files ``relpaths`` were looked for, and how to provide them.
+
+    Used by every "file not available" error, so that a user reads the exact relative path, the
+    mirror variable and the cache location in one sentence.
+    """
+    relpaths = list(relpaths)
+    shown = ", ".join(relpaths[:4]) + (f" (and {len(relpaths) - 4} more)"
+                                       if len(relpaths) > 4 else "")
+    mirror = mirror_dir()
+    if mirror is None:
+        m = f"{DATA_DIR_ENV} (the offline mirror) is not set"
+    else:
+        m = f"not in the mirror {DATA_DIR_ENV}={mirror} (looked for {mirror / relpaths[0]})"
+    c = f"not in the download cache {root}" if root is not None else "no download cache"
+    return (f"dataset file {shown}: {m}; {c}. To work offline, set {DATA_DIR_ENV} to a "
+            f"directory holding the file under that relative path, e.g. "
+            f"{DATA_DIR_ENV}/{relpaths[0]}")
+
+
 def _lookup(relpath: str, sha256: str, root: Path | None) -> Path | None:
     """The mirror file for ``relpath`` if one exists (checked), else ``None``."""
     mirror = mirror_dir()
@@ -154,7 +174,11 @@ def fetch(relpath: str, url: str, sha256: str, cache_dir: str | os.PathLike | No
     target = root / relpath
     target.parent.mkdir(parents=True, exist_ok=True)
     src = _resolve_url(relpath, url, base_url)
-    tmp = _download_to_temp(src, target.parent, target.name)
+    try:
+        tmp = _download_to_temp(src, target.parent, target.name)
+    except DownloadError as e:
+        raise DownloadError(f"{where_looked([relpath], root)}; and the download failed: "
+                            f"{e}") from e.__cause__
     try:
         actual = _hash_path(tmp)
         if actual != sha256.lower():
@@ -208,7 +232,11 @@ def fetch_members(archive_url: str, members: Mapping[str, tuple[str, str]],
     base = base_url or os.environ.get(URL_OVERRIDE_ENV)
     src = f"{base.rstrip('/')}/{archive_name}" if base else archive_url
     root.mkdir(parents=True, exist_ok=True)
-    tmp_archive = _download_to_temp(src, root, archive_name)
+    try:
+        tmp_archive = _download_to_temp(src, root, archive_name)
+    except DownloadError as e:
+        raise DownloadError(f"{where_looked(sorted(missing), root)}; and the download of the "
+                            f"archive holding them failed: {e}") from e.__cause__
     try:
         by_member = {m: rel for rel, (m, _) in missing.items()}
         with tarfile.open(tmp_archive, "r:*") as tar:
@@ -345,6 +373,6 @@ def fetch_records(records, cache_dir: str | os.PathLike | None = None,
     return out
 
 
-__all__ = ["fetch", "fetch_members", "fetch_record", "fetch_records", "sha256_file",
+__all__ = ["fetch", "fetch_members", "where_looked", "fetch_record", "fetch_records", "sha256_file",
            "resolve_cache_dir", "mirror_dir", "DownloadError", "DATA_DIR_ENV", "CACHE_DIR_ENV",
            "URL_OVERRIDE_ENV"]

@@ -45,10 +45,10 @@ arguments raise ``ValueError``.
 
 Example::
 
-    >>> ds = read_csv("reviews.csv", text_column="text", label_columns="label:*")
-    >>> ds.kind, ds.y.shape, ds.label_names
+    >>> ds = read_csv("reviews.csv", text_column="text", label_columns="label:*")  # doctest: +SKIP
+    >>> ds.kind, ds.y.shape, ds.label_names  # doctest: +SKIP
     ('text', (1200, 5), ['food', 'price', 'service', 'staff', 'wait'])
-    >>> write_csv(ds, "copy.csv")                      # atomic; read_csv reads it back
+    >>> write_csv(ds, "copy.csv")                      # atomic; read_csv reads it back  # doctest: +SKIP
 """
 from __future__ import annotations
 
@@ -68,7 +68,8 @@ from zoo._io import atomic_write_bytes
 from zoo.data.dataset import MultiLabelDataset
 from zoo.errors import DataFormatError
 
-__all__ = ["read_csv", "write_csv", "POSITIVE_VALUES", "NEGATIVE_VALUES", "UNKNOWN_VALUES"]
+__all__ = ["read_csv", "write_csv", "read_feature_rows", "is_header_row", "MISSING_VALUES",
+           "POSITIVE_VALUES", "NEGATIVE_VALUES", "UNKNOWN_VALUES"]
 
 #: Cell values of a binary label column (compared after ``strip().lower()``).
 POSITIVE_VALUES = ("1", "1.0", "true")
@@ -78,6 +79,9 @@ UNKNOWN_VALUES = ("", "?", "-1", "-1.0")
 _LABEL_CODES = {**dict.fromkeys(POSITIVE_VALUES, 1), **dict.fromkeys(NEGATIVE_VALUES, 0),
                 **dict.fromkeys(UNKNOWN_VALUES, -1)}
 _MAX_SHOWN = 12  # column names listed in an error message
+#: Feature cells read as a missing value (compared after ``strip().lower()``); refused unless
+#: the reader is called with ``missing="mean"``.
+MISSING_VALUES = ("", "?", "nan", "na", "n/a", "null", "none")
 
 
 # --------------------------------------------------------------------------- shared helpers
@@ -370,41 +374,72 @@ def _label_warnings(y: np.ndarray, names: list) -> dict:
             "rows_without_labels": int(((y == 1).sum(axis=1) == 0).sum())}
 
 
-def _parse_features(table: _Table, cols: list) -> np.ndarray:
-    """float32 (n, d) from numeric cells; a bad cell raises with line and column name."""
+def _float_or_nan(cell: str) -> float:
+    """``float(cell)``, NaN for a missing-value spelling; ValueError for anything else."""
+    try:
+        return float(cell)
+    except ValueError:
+        if cell.strip().lower() in MISSING_VALUES:
+            return float("nan")
+        raise
+
+
+def _parse_features(table: _Table, cols: list, missing: str = "error",
+                    names: list | None = None) -> tuple[np.ndarray, dict]:
+    """float32 (n, d) from numeric cells, and the imputation info.
+
+    A cell that is not a number (nor a missing-value spelling, :data:`MISSING_VALUES`) raises
+    with line and column. Missing and non-finite values then go through
+    :func:`zoo.data.validate.handle_missing`: refused by default (line and column named),
+    imputed with the column mean when ``missing="mean"``.
+    """
+    from zoo.data.validate import MISSING_POLICIES, handle_missing
+    if missing not in MISSING_POLICIES:
+        raise ValueError(f"missing must be one of {MISSING_POLICIES}, got {missing!r}")
+    names = names if names is not None else [table.header[j] for j in cols]
     n, d = len(table.rows), len(cols)
     try:  # Python's float() syntax, as numpy and pandas accept
         x = np.fromiter(map(float, (row[j] for row in table.rows for j in cols)),
                         dtype=np.float64, count=n * d)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # float32 overflow -> inf, caught below
-            x = x.astype(np.float32).reshape(n, d)
-        if np.isfinite(x).all():
-            return x
     except ValueError:
-        pass
-    cells = [[row[j] for j in cols] for row in table.rows]
-    for i, row in enumerate(cells):  # slow path: name the first bad cell
-        for k, s in enumerate(row):
-            j = cols[k]
-            where = dict(path=table.path, line=table.lines[i], column=j + 1)
-            if not s.strip():
-                raise DataFormatError(f"empty cell in feature column {table.header[j]!r}; fill "
-                                      "missing values before reading (or choose "
-                                      "feature_columns=)", **where)
-            try:
-                v = float(s)
-            except ValueError:
-                raise DataFormatError(f"feature column {table.header[j]!r} holds {_short(s)}, "
-                                      "not a number (choose other columns with feature_columns="
-                                      " or a text column with text_column=)", **where) from None
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)
-                finite = bool(np.isfinite(np.float32(v)))
-            if not finite:
-                raise DataFormatError(f"feature column {table.header[j]!r} holds {_short(s)}; "
-                                      "features must be finite float32 numbers", **where)
-    raise AssertionError("unreachable: vectorized parse failed but no bad cell found")
+        x = None
+    if x is None:
+        vals = []
+        for i, row in enumerate(table.rows):  # slow path: name the first bad cell
+            for k, j in enumerate(cols):
+                try:
+                    vals.append(_float_or_nan(row[j]))
+                except ValueError:
+                    raise DataFormatError(
+                        f"feature column {names[k]!r} holds {_short(row[j])}, not a number "
+                        "(missing values may be empty, 'nan' or '?'; choose other columns with "
+                        "feature_columns= or a text column with text_column=)",
+                        path=table.path, line=table.lines[i], column=j + 1) from None
+        x = np.asarray(vals, dtype=np.float64)
+    x = x.reshape(n, d)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # float32 overflow -> inf, caught next
+        x32 = x.astype(np.float32)
+    over = np.isinf(x32) & np.isfinite(x)
+    if over.any():
+        i, k = np.argwhere(over)[0]
+        raise DataFormatError(f"feature column {names[k]!r} holds {_short(table.rows[i][cols[k]])}"
+                              ", too large for float32; features must be finite float32 numbers",
+                              path=table.path, line=table.lines[i], column=cols[k] + 1)
+    if missing == "error":
+        bad = ~np.isfinite(x32)
+        if bad.any():
+            i, k = np.argwhere(bad)[0]
+            cell = table.rows[i][cols[k]]
+            what = (f"empty cell in feature column {names[k]!r}" if not cell.strip() else
+                    f"feature column {names[k]!r} holds {_short(cell)}")
+            raise DataFormatError(
+                f"{what}: features must be finite numbers ({int(bad.sum())} missing or "
+                "non-finite value(s) in the file); fill them, choose other columns with "
+                "feature_columns=, or pass missing='mean' to impute column means",
+                path=table.path, line=table.lines[i], column=cols[k] + 1)
+    return handle_missing(x32, missing, table.path, feature_names=names, lines=table.lines,
+                          columns=cols)
 
 
 # --------------------------------------------------------------------------- read_csv
@@ -412,7 +447,7 @@ def _parse_features(table: _Table, cols: list) -> np.ndarray:
 def read_csv(path, label_columns=None, label_column=None, feature_columns=None,
              text_column=None, label_names=None, delimiter: str = ",",
              label_separator: str = "|", encoding: str = "utf-8", name: str | None = None,
-             split: str | None = None) -> MultiLabelDataset:
+             split: str | None = None, missing: str = "error") -> MultiLabelDataset:
     """Read a headed CSV file of examples and labels into a :class:`MultiLabelDataset`.
 
     Args:
@@ -431,6 +466,10 @@ def read_csv(path, label_columns=None, label_column=None, feature_columns=None,
         label_separator: separator inside a label-list cell (list layout), default ``"|"``.
         encoding: text encoding of the file (default UTF-8; a BOM is dropped).
         name, split: stored on the dataset.
+        missing: what to do with a missing feature value (an empty cell, ``nan``, ``?``, see
+            :data:`MISSING_VALUES`): ``"error"`` (default) refuses it naming line and column;
+            ``"mean"`` replaces it by its column's mean over this file (``info["imputed"]``
+            counts them). Infinities are always refused.
 
     Returns:
         ``MultiLabelDataset`` with ``y`` int8 (n, L) in {1, 0, -1}, ``x`` float32 (n, d) with
@@ -444,8 +483,8 @@ def read_csv(path, label_columns=None, label_column=None, feature_columns=None,
 
     Example::
 
-        >>> ds = read_csv("data.csv", label_column="tags", label_separator=";")
-        >>> ds.x.dtype, ds.feature_names[:2], ds.label_names[:3]
+        >>> ds = read_csv("data.csv", label_column="tags", label_separator=";")  # doctest: +SKIP
+        >>> ds.x.dtype, ds.feature_names[:2], ds.label_names[:3]  # doctest: +SKIP
         (dtype('float32'), ['f1', 'f2'], ['art', 'music', 'sport'])
     """
     if text_column is not None and feature_columns is not None:
@@ -478,12 +517,146 @@ def read_csv(path, label_columns=None, label_column=None, feature_columns=None,
                         f"column {j + 1} has no name; if it is a pandas index write the file "
                         "with index=False, or pass feature_columns=[...]",
                         path=table.path, line=table.header_line, column=j + 1)
-        x = _parse_features(table, fcols) if fcols else \
-            np.zeros((len(table.rows), 0), np.float32)
+        if fcols:
+            x, imputed = _parse_features(table, fcols, missing)
+            info["imputed"] = imputed["imputed"]
+        else:
+            x = np.zeros((len(table.rows), 0), np.float32)
         kind, feature_names = "features", [table.header[j] for j in fcols]
     info.update(_label_warnings(y, names))
     return MultiLabelDataset(x=x, y=y, label_names=names, kind=kind,
                              feature_names=feature_names, name=name, split=split, info=info)
+
+
+# --------------------------------------------------------------------------- feature rows
+
+def _is_number(cell: str) -> bool:
+    try:
+        float(cell)
+        return True
+    except ValueError:
+        return False
+
+
+def _is_label_column(name: str) -> bool:
+    return name.startswith("label:") or name == "labels"
+
+
+def is_header_row(cells: Sequence[str], known_names: Sequence[str] | None = None) -> bool:
+    """Whether the first row of a feature file is a header, decided by rule, never by a failed
+    parse: a header either names the model's columns (every name of ``known_names`` occurs in
+    it) or consists only of non-empty, non-numeric cells. A row with one bad or empty cell among
+    numbers is a *data* row (and its bad cell an error), not a header.
+
+    Example::
+
+        >>> is_header_row(["f1", "f2"]), is_header_row(["1.2.3", "4", "5"])
+        (True, False)
+        >>> is_header_row(["0", "1"], known_names=["0", "1"])
+        True
+    """
+    cells = [c.strip() for c in cells]
+    if known_names is not None and len(known_names) and set(map(str, known_names)) <= set(cells):
+        return True
+    return bool(cells) and all(c and not _is_number(c) for c in cells)
+
+
+def read_feature_rows(path, feature_names: Sequence[str] | None = None,
+                      num_features: int | None = None, missing: str = "error",
+                      delimiter: str = ",", encoding: str = "utf-8",
+                      return_info: bool = False):
+    """Feature rows to score, from a ``.npy`` array or a numeric CSV (with or without header).
+
+    The reader behind ``zoo predict MODEL rows.csv``. A CSV's first row is a header only by
+    rule (:func:`is_header_row`: it names the model's features, or every cell is non-empty and
+    non-numeric), so a headerless file whose first row has a typo is never silently shortened
+    by one row: the typo is an error naming line and column. With a header, columns named
+    ``label:<name>`` or ``labels`` (the layout ``zoo export`` writes) are ignored; when every
+    name of ``feature_names`` occurs in the header, the columns are taken by name in the
+    model's order (extra columns, e.g. ids, are left out), otherwise by position.
+
+    Args:
+        path: a ``.npy`` file (2-D float array) or a delimited text file.
+        feature_names: the model's feature names (used to recognise the header and to pick
+            columns by name).
+        num_features: the width the model expects (default ``len(feature_names)``); a file of
+            another width is an error.
+        missing: ``"error"`` (default): an empty cell, ``nan``, ``?`` (:data:`MISSING_VALUES`) or
+            a NaN in a ``.npy`` is refused, naming line and column (``.npy``: 0-based row and
+            column); ``"mean"``: such values are replaced by their column's mean over this
+            file. Infinities are always refused.
+        delimiter, encoding: of a text file.
+        return_info: also return ``{"header": [...] or None, "lines": [...] or None,
+            "imputed": n, "ignored_columns": [...]}``.
+
+    Returns:
+        float32 array (n, d), or ``(x, info)`` with ``return_info=True``.
+
+    Raises:
+        DataFormatError: a cell that is not a number, a missing or non-finite value (with
+            ``missing="error"``), rows of different widths, the wrong number of columns.
+
+    Example::
+
+        >>> x = read_feature_rows("rows.csv", feature_names=["f1", "f2"])   # doctest: +SKIP
+        >>> x.shape, x.dtype                                                  # doctest: +SKIP
+        ((3, 2), dtype('float32'))
+    """
+    from zoo.data.validate import MISSING_POLICIES, handle_missing
+    if missing not in MISSING_POLICIES:
+        raise ValueError(f"missing must be one of {MISSING_POLICIES}, got {missing!r}")
+    path = Path(path)
+    names = None if feature_names is None else [str(n) for n in feature_names]
+    width = num_features if num_features is not None else (len(names) if names else None)
+    info = {"header": None, "lines": None, "imputed": 0, "ignored_columns": []}
+    if path.suffix.lower() == ".npy":
+        try:
+            x = np.load(path, allow_pickle=False)
+        except ValueError as e:
+            raise DataFormatError(f"not a readable .npy array ({str(e).splitlines()[0]})",
+                                  path=path) from None
+        if not isinstance(x, np.ndarray) or x.ndim != 2:
+            got = "an archive" if not isinstance(x, np.ndarray) else f"shape {x.shape}"
+            raise DataFormatError(f"expected a 2-D (rows, features) array, got {got}", path=path)
+        if x.dtype == object or not (np.issubdtype(x.dtype, np.number) or x.dtype == bool):
+            raise DataFormatError(f"expected a numeric array, got dtype {x.dtype}", path=path)
+        if width is not None and x.shape[1] != width:
+            raise DataFormatError(f"expected {width} feature columns, got {x.shape[1]}", path=path)
+        x, imp = handle_missing(x.astype(np.float32), missing, str(path), feature_names=names)
+        info["imputed"] = imp["imputed"]
+        return (x, info) if return_info else x
+
+    table = _parse_delimited(path, _decode_file(path, encoding), delimiter, header=False)
+    first = table.rows[0]
+    if is_header_row(first, names):
+        header = [c.strip() for c in first]
+        table = _Table(table.path, header, table.lines[0], table.rows[1:], table.lines[1:])
+        if not table.rows:
+            raise DataFormatError("the file has a header row but no data rows", path=path,
+                                  line=table.header_line)
+        info["header"] = header
+        feature_cols = [j for j, h in enumerate(header) if not _is_label_column(h)]
+        if names and set(names) <= set(header):
+            pos = {h: j for j, h in enumerate(header)}
+            cols = [pos[n] for n in names]
+        else:
+            cols = feature_cols
+        info["ignored_columns"] = [header[j] for j in range(len(header)) if j not in set(cols)]
+        col_names = [header[j] for j in cols]
+    else:
+        cols = list(range(len(first)))
+        col_names = names if names and len(names) == len(cols) else \
+            [f"column {j + 1}" for j in cols]
+        table = _Table(table.path, [f"column {j + 1}" for j in cols], None, table.rows,
+                       table.lines)
+    if width is not None and len(cols) != width:
+        what = "feature columns (label columns left out)" if info["header"] else "columns"
+        raise DataFormatError(f"expected {width} feature columns, the file has {len(cols)} "
+                              f"{what}", path=path, line=table.lines[0])
+    x, imp = _parse_features(table, cols, missing, names=col_names)
+    info["imputed"] = imp["imputed"]
+    info["lines"] = table.lines
+    return (x, info) if return_info else x
 
 
 # --------------------------------------------------------------------------- write_csv
@@ -508,8 +681,8 @@ def write_csv(dataset: MultiLabelDataset, path, layout: str = "columns", *,
     Float features are written in the shortest form that parses back to the same float32.
     Returns the path. Example::
 
-        >>> write_csv(ds, "train.csv")
-        >>> read_csv("train.csv", label_columns="label:*").y.shape == ds.y.shape
+        >>> write_csv(ds, "train.csv")  # doctest: +SKIP
+        >>> read_csv("train.csv", label_columns="label:*").y.shape == ds.y.shape  # doctest: +SKIP
         True
     """
     if layout not in ("columns", "list"):

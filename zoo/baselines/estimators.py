@@ -1,48 +1,31 @@
-"""Classical multi-label baselines, scored on the same standard splits as the checkpoints.
+"""The classical multi-label estimators: each ``fit(x, y)`` / ``predict_proba(x)``.
 
-Three methods, each a small estimator with ``fit(x, y)`` and ``predict_proba(x)`` (``x`` a dense
-array or a SciPy sparse matrix, ``y`` a binary (n, L) matrix):
+``x`` is a dense array or a SciPy sparse matrix (raw texts for :class:`TfidfBinaryRelevance`),
+``y`` a binary (n, L) matrix; ``predict_proba`` returns (n, L) scores in [0, 1].
 
-* :class:`BinaryRelevance` — one independent binary classifier per label (logistic regression
-  by default). The standard reference point (e.g. Tsoumakas, Katakis & Vlahavas, "Mining
+* :class:`BinaryRelevance` -- one independent binary classifier per label: L2 logistic
+  regression (``classifier="lr"``, default) or a linear SVM (``"svm"``, scores
+  :func:`svm_score`). The standard reference point (Tsoumakas, Katakis & Vlahavas, "Mining
   Multi-label Data", Data Mining and Knowledge Discovery Handbook, 2010).
-* :class:`EnsembleClassifierChains` — ECC of Read, Pfahringer, Holmes & Frank, "Classifier
+* :class:`EnsembleClassifierChains` -- ECC of Read, Pfahringer, Holmes & Frank, "Classifier
   chains for multi-label classification", Machine Learning 85(3):333-359, 2011: ``m`` chains,
-  each with a random label order and trained on a random (bootstrap) sample of the train set;
-  link ``j`` of a chain sees the features plus labels ``1..j-1`` of its order (the true labels
-  when training, the chain's own 0/1 decisions when predicting). Read et al. sum the chains'
-  binary votes; here the chains' **probabilities are averaged** (a finer score for the ranking
-  metrics; at threshold 0.5 it plays the role of their vote threshold).
-* :class:`MLkNN` — Zhang & Zhou, "ML-KNN: A lazy learning approach to multi-label learning",
-  Pattern Recognition 40(7):2038-2048, 2007: Bayesian posterior of each label given how many
-  of the ``k`` nearest training neighbours carry it (smoothing ``s``; the paper uses ``k=10``,
-  ``s=1`` and Euclidean distance).
+  each with a random label order and trained on a bootstrap sample of the train set; link
+  ``j`` sees the features plus labels ``1..j-1`` of its order (true labels in training, the
+  chain's own 0/1 decisions when predicting). Read et al. sum the chains' votes; here the
+  chains' **probabilities are averaged** (a finer score for the ranking metrics).
+* :class:`MLkNN` -- Zhang & Zhou, "ML-KNN: A lazy learning approach to multi-label
+  learning", Pattern Recognition 40(7):2038-2048, 2007.
+* :class:`RandomForest` -- a multi-output random forest (Breiman, "Random forests", Machine
+  Learning 45:5-32, 2001; scikit-learn's multi-output trees: one forest for all labels, each
+  split chosen for the mean impurity decrease over the labels); a label's score is the mean
+  over trees of the positive share in the leaf.
+* :class:`TfidfBinaryRelevance` -- TF-IDF features (fitted on the training texts only) +
+  binary relevance with logistic regression or a linear SVM (Joachims, ECML 1998; Lewis,
+  Yang, Rose & Li, JMLR 5:361-397, 2004).
 
-These three run on the feature (MULAN) datasets. The raw-text datasets (``reuters21578``,
-``goemotions``) get TF-IDF baselines instead (:class:`TfidfBinaryRelevance`):
-
-* ``tfidf-br-lr`` — TF-IDF features + binary relevance with L2 logistic regression;
-* ``tfidf-br-svm`` — TF-IDF features + one-vs-rest linear SVM (``LinearSVC``), the classical
-  text-categorization baseline of Joachims, "Text categorization with support vector
-  machines", ECML 1998, and of Lewis, Yang, Rose & Li, "RCV1: A new benchmark collection for
-  text categorization research", JMLR 5:361-397, 2004 (SVM.1: tf-idf, L2-normalized rows,
-  C=1). The SVM's score is :func:`svm_score` (a sigmoid of the decision function).
-
-Which baselines apply is decided by the dataset's kind (:data:`BASELINES_BY_KIND`); a baseline
-that does not apply to a dataset is simply not run (and not listed as skipped).
-
-:func:`run` fits them on ``zoo.data.load(name, "train_full")`` (the whole official train
-split), scores the test split with :func:`zoo.metrics.evaluate` and writes
-``results/baselines.json`` atomically; ``zoo baselines`` is its command. scikit-learn is an
-optional dependency (``pip install zoo-mlc[baselines]``).
-
-Decision rule: every baseline is scored with the fixed threshold 0.5 on its probabilities — for
-LR and ECC the usual probability cut, for ML-kNN exactly the paper's MAP rule
-(``P(H1)P(E|H1) > P(H0)P(E|H0)``; the paper's argmax leaves exact ties open: the strict 0.5 cut
-of :func:`zoo.metrics.evaluate` sends them to "negative", :meth:`MLkNN.predict` to
-"positive"), for the SVM the sign of its decision function (``sigmoid(f) > 0.5`` iff
-``f > 0``). Nothing is tuned, on valid or test; the checkpoints on the leaderboard use
-thresholds calibrated on the validation split instead (see ``docs/leaderboard.md``).
+The named, registered configurations of these estimators (and their search grids) are in
+:mod:`zoo.baselines.catalog`; fitting and scoring on the benchmark splits in
+:mod:`zoo.baselines.runner`.
 
 Example::
 
@@ -54,34 +37,10 @@ Example::
 """
 from __future__ import annotations
 
-import datetime
-import json
-import time
-from pathlib import Path
-
 import numpy as np
 import scipy.sparse as sp
 
 from zoo.errors import ZooError
-
-FORMAT = 1
-RESULTS_PATH = Path(__file__).resolve().parents[1] / "results" / "baselines.json"
-# Feature baselines and the feature (MULAN) datasets they run on.
-NAMES = ("br-lr", "ecc-lr", "mlknn")
-DATASETS = ("emotions", "yeast", "scene", "flags", "medical", "enron", "genbase", "bibtex",
-            "corel5k", "delicious", "tmc2007-500")
-# Text baselines and the raw-text datasets they run on.
-TEXT_NAMES = ("tfidf-br-lr", "tfidf-br-svm")
-TEXT_DATASETS = ("reuters21578", "goemotions")
-ALL_NAMES = NAMES + TEXT_NAMES
-ALL_DATASETS = DATASETS + TEXT_DATASETS
-# The baselines that apply to each dataset kind (``MultiLabelDataset.kind``).
-BASELINES_BY_KIND = {"features": NAMES, "text": TEXT_NAMES}
-# (dataset, baseline) pairs not run by default, with the reason recorded in the results file.
-SKIP = {
-    ("delicious", "ecc-lr"): "too slow on 2 shared CPU cores: 10 chains x 983 labels = 9830"
-                             " logistic regressions on 12920 rows with up to 1482 features",
-}
 
 
 class MissingDependencyError(ZooError, ImportError):
@@ -192,10 +151,15 @@ class BinaryRelevance:
     """One binary classifier per label (BR).
 
     Args:
-        estimator: a scikit-learn classifier with ``predict_proba``, cloned per label;
-            default ``LogisticRegression(C=1.0, solver="liblinear", max_iter=1000)``.
+        estimator: a scikit-learn classifier, cloned per label (with ``predict_proba``, or a
+            margin classifier with ``decision_function`` whose score is :func:`svm_score`);
+            default: built from ``classifier`` and ``C``.
         standardize: scale features first (dense: zero mean / unit variance from the train
             rows; sparse: max-abs per column, a no-op on 0/1 features).
+        C: inverse regularization strength of the default classifier.
+        max_iter: solver iteration cap of the default classifier.
+        classifier: ``"lr"`` (L2 logistic regression, liblinear) or ``"svm"`` (L2 squared-hinge
+            linear SVM, ``LinearSVC``).
 
     Labels with a single class in the training rows (e.g. the medical, genbase, corel5k labels
     that have no positive example in train) get a constant predictor of that class.
@@ -209,9 +173,14 @@ class BinaryRelevance:
     """
 
     def __init__(self, estimator=None, standardize: bool = True, C: float = 1.0,
-                 max_iter: int = 1000):
+                 max_iter: int = 1000, classifier: str = "lr"):
         _sklearn()
-        self.estimator = estimator if estimator is not None else _default_lr(C, max_iter)
+        if classifier not in ("lr", "svm"):
+            raise ValueError(f"classifier must be 'lr' or 'svm', got {classifier!r}")
+        if estimator is None:
+            estimator = _default_lr(C, max_iter) if classifier == "lr" else \
+                _linear_svm(C, max_iter)
+        self.estimator = estimator
         self.standardize = standardize
 
     def fit(self, x, y):
@@ -227,6 +196,80 @@ class BinaryRelevance:
         xs = self.scaler_.transform(x) if self.scaler_ is not None else x
         with _one_thread():
             return np.stack([_positive_proba(m, xs) for m in self.models_], axis=1)
+
+
+def _linear_svm(C: float, max_iter: int):
+    """L2-regularized squared-hinge linear SVM (liblinear dual coordinate descent, fixed
+    ``random_state`` so that refits are identical)."""
+    from sklearn.svm import LinearSVC
+    return LinearSVC(C=C, max_iter=max_iter, dual=True, random_state=0)
+
+
+class RandomForest:
+    """A multi-output random forest over all labels (Breiman 2001; scikit-learn's trees).
+
+    One :class:`~sklearn.ensemble.RandomForestClassifier` is fitted on the whole label matrix
+    (multi-output trees: a split is chosen for its mean Gini decrease over the labels), so the
+    cost grows with the number of labels but not with one forest per label. A label's score is
+    the forest's mean leaf share of positives; a label with one class in the training rows
+    gets that class as a constant.
+
+    Args:
+        n_estimators: number of trees.
+        max_depth: depth limit (``None``: grow until leaves are pure or ``min_samples_leaf``).
+        min_samples_leaf: fewest training rows in a leaf (larger: smoother scores).
+        max_features: features tried per split (``"sqrt"``: sqrt of the feature count).
+        seed: ``random_state`` of the forest (fixed => refits are identical).
+
+    Example:
+        >>> import numpy as np
+        >>> rng = np.random.default_rng(0); x = rng.normal(size=(80, 3))
+        >>> y = np.stack([x[:, 0] > 0, x[:, 1] > 0], axis=1).astype(int)
+        >>> p = RandomForest(n_estimators=20).fit(x, y).predict_proba(x[:2])
+        >>> p.shape, bool(((p >= 0) & (p <= 1)).all())
+        ((2, 2), True)
+    """
+
+    def __init__(self, n_estimators: int = 100, max_depth: int | None = None,
+                 min_samples_leaf: int = 1, max_features="sqrt", seed: int = 0):
+        _sklearn()
+        if n_estimators < 1:
+            raise ValueError(f"n_estimators must be >= 1, got {n_estimators}")
+        self.n_estimators = int(n_estimators)
+        self.max_depth = max_depth
+        self.min_samples_leaf = int(min_samples_leaf)
+        self.max_features = max_features
+        self.seed = seed
+
+    def fit(self, x, y):
+        from sklearn.ensemble import RandomForestClassifier
+        x, y = _check_xy(x, y)
+        self.num_labels_ = y.shape[1]
+        self.constant_ = {j: float(y[0, j]) for j in range(y.shape[1])
+                          if y[:, j].min() == y[:, j].max()}
+        self.fitted_ = [j for j in range(y.shape[1]) if j not in self.constant_]
+        if self.fitted_:
+            self.forest_ = RandomForestClassifier(
+                n_estimators=self.n_estimators, max_depth=self.max_depth,
+                min_samples_leaf=self.min_samples_leaf, max_features=self.max_features,
+                random_state=self.seed, n_jobs=1)
+            with _one_thread():
+                self.forest_.fit(x.astype(np.float32), y[:, self.fitted_])
+        return self
+
+    def predict_proba(self, x):
+        x = _check_xy(x)
+        out = np.empty((x.shape[0], self.num_labels_))
+        for j, v in self.constant_.items():
+            out[:, j] = v
+        if self.fitted_:
+            with _one_thread():
+                probs = self.forest_.predict_proba(x.astype(np.float32))
+            if len(self.fitted_) == 1:
+                probs = [probs]
+            for j, p, classes in zip(self.fitted_, probs, self.forest_.classes_):
+                out[:, j] = p[:, list(classes).index(1)]
+        return out
 
 
 def _hstack(x, cols: np.ndarray):
@@ -418,13 +461,6 @@ TFIDF = {"lowercase": True, "strip_accents": "unicode", "ngram_range": (1, 2), "
          "max_features": 100_000, "sublinear_tf": True, "smooth_idf": True, "norm": "l2"}
 
 
-def _linear_svm(C: float, max_iter: int):
-    """L2-regularized squared-hinge linear SVM (liblinear dual coordinate descent, fixed
-    ``random_state`` so that refits are identical)."""
-    from sklearn.svm import LinearSVC
-    return LinearSVC(C=C, max_iter=max_iter, dual=True, random_state=0)
-
-
 class TfidfBinaryRelevance:
     """TF-IDF features + one linear classifier per label, on raw texts.
 
@@ -486,138 +522,3 @@ class TfidfBinaryRelevance:
 
     def predict_proba(self, texts):
         return self.br_.predict_proba(self.transform(texts))
-
-
-# ----------------------------------------------------------------------------- the benchmark run
-
-def kind_of(dataset: str) -> str:
-    """The kind of a benchmark dataset ("features" or "text") that picks its baselines."""
-    if dataset in DATASETS:
-        return "features"
-    if dataset in TEXT_DATASETS:
-        return "text"
-    from zoo import data
-    return data.load(dataset, "test").kind
-
-
-def names_for(dataset: str, names=None) -> tuple:
-    """The baselines among ``names`` (default: all) that apply to ``dataset``'s kind."""
-    applicable = BASELINES_BY_KIND.get(kind_of(dataset), ())
-    return tuple(n for n in (ALL_NAMES if names is None else names) if n in applicable)
-
-
-def make(name: str, seed: int = 0, **overrides):
-    """A fresh baseline by name, with the settings the results file records.
-
-    ``"br-lr"`` BR + logistic regression (C=1, liblinear); ``"ecc-lr"`` ECC with 10 chains,
-    bootstrap samples, same logistic regression; ``"mlknn"`` ML-kNN with k=10, s=1;
-    ``"tfidf-br-lr"`` / ``"tfidf-br-svm"`` TF-IDF (:data:`TFIDF`) + BR logistic regression /
-    linear SVM, C=1.
-    """
-    if name == "br-lr":
-        params = {"C": 1.0, "max_iter": 1000, "standardize": True} | overrides
-        return BinaryRelevance(**params), params
-    if name == "ecc-lr":
-        params = {"n_chains": 10, "sample_fraction": 1.0, "seed": seed, "C": 1.0,
-                  "max_iter": 1000, "standardize": True} | overrides
-        return EnsembleClassifierChains(**params), params
-    if name == "mlknn":
-        params = {"k": 10, "s": 1.0, "scale": True} | overrides
-        return MLkNN(**params), params
-    if name in ("tfidf-br-lr", "tfidf-br-svm"):
-        tfidf = TFIDF | overrides.pop("tfidf", {})
-        params = {"C": 1.0, "max_iter": 1000} | overrides
-        model = TfidfBinaryRelevance(name.rsplit("-", 1)[1], tfidf=tfidf, **params)
-        return model, {"classifier": model.classifier, **params,
-                       "tfidf": {k: list(v) if isinstance(v, tuple) else v
-                                 for k, v in tfidf.items()}}
-    raise ValueError(f"unknown baseline {name!r}; known: {list(ALL_NAMES)}")
-
-
-def evaluate_baseline(dataset: str, name: str, seed: int = 0, **overrides) -> dict:
-    """Fit baseline ``name`` on ``dataset``'s train_full split, score its test split.
-
-    Returns one results row: ``{"dataset", "name", "kind": "baseline", "metrics",
-    "fit_seconds", "params", "threshold"}``.
-    """
-    from zoo import data
-    from zoo.metrics import evaluate
-    train, test = data.load(dataset, "train_full"), data.load(dataset, "test")
-    if name not in BASELINES_BY_KIND.get(train.kind, ()):
-        raise ValueError(f"baseline {name!r} does not apply to {dataset!r} (kind {train.kind!r});"
-                         f" its baselines: {list(BASELINES_BY_KIND.get(train.kind, ()))}")
-    model, params = make(name, seed=seed, **overrides)
-    t0 = time.perf_counter()
-    model.fit(train.x, train.labels_dense())
-    fit_seconds = time.perf_counter() - t0
-    proba = model.predict_proba(test.x)
-    metrics = evaluate(test.labels_dense(), proba, threshold=0.5)
-    row = {"dataset": dataset, "name": name, "kind": "baseline", "metrics": metrics,
-           "fit_seconds": round(fit_seconds, 2), "params": params, "threshold": 0.5,
-           "train_split": "train_full", "split": "test"}
-    if isinstance(model, TfidfBinaryRelevance):
-        row["features"] = len(model.vectorizer_.vocabulary_)
-    return row
-
-
-def read_results(path=RESULTS_PATH) -> dict:
-    """The results file, or an empty one if it does not exist yet."""
-    path = Path(path)
-    if not path.is_file():
-        return {"format": FORMAT, "rows": [], "skipped": []}
-    doc = json.loads(path.read_text())
-    if doc.get("format") != FORMAT:
-        raise ZooError(f"{path}: results format {doc.get('format')!r}, this zoo reads"
-                       f" format {FORMAT}")
-    return doc
-
-
-def run(datasets=ALL_DATASETS, names=None, out=RESULTS_PATH, skip=None, seed: int = 0,
-        log=print) -> dict:
-    """Run ``names`` x ``datasets`` and merge the rows into the results file ``out``.
-
-    Each dataset gets the baselines among ``names`` (default: all) that apply to its kind
-    (:func:`names_for`): feature baselines on the MULAN sets, TF-IDF baselines on the text
-    sets; the others are not run and not recorded. Rows for other (dataset, name) pairs
-    already in ``out`` are kept; pairs in ``skip`` (default :data:`SKIP`) are not run and are
-    listed under ``"skipped"`` with their reason. The file is rewritten atomically after every
-    finished row.
-    """
-    import zoo
-    from zoo._io import atomic_write_text
-    from zoo.checkpoint import hardware
-    skip = SKIP if skip is None else skip
-    doc = read_results(out)
-    rows = {(r["dataset"], r["name"]): r for r in doc.get("rows", [])}
-    skipped = {(r["dataset"], r["name"]): r for r in doc.get("skipped", [])}
-    hw = hardware()
-
-    def write():
-        order = {d: i for i, d in enumerate(ALL_DATASETS)}
-        key = lambda k: (order.get(k[0], len(order)), k[0], k[1])  # noqa: E731
-        body = {"format": FORMAT, "zoo_version": zoo.__version__,
-                "generated": datetime.date.today().isoformat(), "hardware": hw,
-                "decision": "fixed threshold 0.5 on the probabilities (ML-kNN: its MAP rule;"
-                            " linear SVM: sigmoid of the decision function, i.e. its sign)",
-                "rows": [rows[k] for k in sorted(rows, key=key)],
-                "skipped": [skipped[k] for k in sorted(skipped, key=key)]}
-        atomic_write_text(out, json.dumps(body, indent=1, sort_keys=True) + "\n")
-
-    for dataset in datasets:
-        for name in names_for(dataset, names):
-            if (dataset, name) in skip:
-                rows.pop((dataset, name), None)
-                skipped[(dataset, name)] = {"dataset": dataset, "name": name,
-                                            "reason": skip[(dataset, name)]}
-                log(f"{dataset:<12} {name:<7} skipped: {skip[(dataset, name)]}")
-                continue
-            row = evaluate_baseline(dataset, name, seed=seed)
-            rows[(dataset, name)] = row
-            skipped.pop((dataset, name), None)
-            m = row["metrics"]
-            log(f"{dataset:<12} {name:<12} micro-F1 {m['micro_f1']:.4f} macro-F1"
-                f" {m['macro_f1']:.4f} mAP {m['mean_average_precision']:.4f}"
-                f" fit {row['fit_seconds']:.1f}s")
-            write()
-    write()
-    return read_results(out)
