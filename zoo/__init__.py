@@ -137,6 +137,20 @@ def _remove_hook():
     sys.meta_path[:] = [f for f in sys.meta_path if not isinstance(f, _RegisterAfterKeras)]
 
 
+class _ZooModule(type(sys)):
+    """``zoo.compare`` and ``zoo.finetune`` are functions that shadow their submodules: when
+    the import system binds a submodule of that name on the package (``import zoo.compare``
+    anywhere), the function is bound instead, as the eager ``import zoo`` used to do."""
+
+    def __setattr__(self, name, value):
+        if name in _SHADOWED and isinstance(value, type(sys)) and hasattr(value, name):
+            value = getattr(value, name)
+        super().__setattr__(name, value)
+
+
+_SHADOWED = ("compare", "finetune")
+sys.modules[__name__].__class__ = _ZooModule
+
 if "keras" in sys.modules:
     register_keras_objects()
 else:

@@ -5,9 +5,10 @@ TensorFlow's shared libraries log from static initializers, before TensorFlow re
 drivers", ``cpu_feature_guard.cc``, each announced by absl's "All log messages before
 absl::InitializeLog() ..." line). Those are written to file descriptor 2 directly, so
 :func:`import_backend` points descriptor 2 at a temporary file during the import and copies
-back every line that is not such a notice. ``TF_CPP_MIN_LOG_LEVEL`` defaults to ``3`` so the
-later ``cuda_platform.cc: failed call to cuInit`` error (logged when the device list is first
-built on a machine without a GPU) is not printed either. ``ZOO_TF_LOGS=1`` keeps everything.
+back every line that is not such a notice. The device list is built inside the same window,
+so the ``cuda_platform.cc: failed call to cuInit`` error that a machine without a GPU logs
+then is dropped too, whatever ``TF_CPP_MIN_LOG_LEVEL`` says (it defaults to ``3`` for the
+command). ``ZOO_TF_LOGS=1`` keeps every line (for debugging a GPU set-up).
 """
 from __future__ import annotations
 
@@ -57,6 +58,7 @@ def import_backend() -> None:
         os.dup2(tmp.fileno(), fd)
         try:
             zoo.register_keras_objects()
+            _init_devices()
         finally:
             sys.stderr.flush()
             os.dup2(saved, fd)
@@ -68,6 +70,16 @@ def import_backend() -> None:
             sys.stderr.write(line)
     sys.stderr.flush()
     _quiet_python_loggers()
+
+
+def _init_devices() -> None:
+    """Build TensorFlow's device list now, while descriptor 2 is captured: on a machine
+    without a GPU that is when ``failed call to cuInit`` is logged (at ERROR level, so
+    ``TF_CPP_MIN_LOG_LEVEL=2`` would still print it later)."""
+    import keras
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+        tf.config.list_physical_devices()
 
 
 def _quiet_python_loggers() -> None:

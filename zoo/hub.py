@@ -125,7 +125,7 @@ def resolve(ref, revision: str | None = None, download: bool = True):
             tried.append(f"{where} for {repo_id}@{rev}")
             errors.append(f"{type(e).__name__}: {e}".splitlines()[0])
     raise NotFoundError(f"could not find model {ref!r}. Tried: " + "; ".join(tried)
-                        + ". Last error: " + (errors[-1] if errors else "none")
+                        + ". Last error: " + (errors[-1].rstrip(".") if errors else "none")
                         + ". An installed wheel bundles only a few checkpoints (`zoo list` marks"
                         " them); get the others from the Hub (online) or point ZOO_CHECKPOINTS "
                         "at a clone's checkpoints/ folder")
