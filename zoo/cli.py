@@ -213,7 +213,8 @@ def cmd_train(a):
         if target is not None and target.exists():
             raise ZooError(f"{target} exists: `zoo train` would replace it; pass --force to "
                            "overwrite it, or --out DIR to write elsewhere")
-    out = train_recipe(a.recipe, out=a.out, verbose=1 if sys.stderr.isatty() else 2)
+    out = train_recipe(a.recipe, out=a.out, overwrite=a.force or a.out is not None,
+                       verbose=1 if sys.stderr.isatty() else 2)
     print(out)
 
 
@@ -229,8 +230,8 @@ def _default_train_folder(recipe):
         return None  # train_recipe reports the problem
     name = doc.get("name") or (f"{doc['dataset']}/{doc['architecture']}"
                                if "dataset" in doc and "architecture" in doc else None)
-    root = registry.checkpoints_dir()
-    if not isinstance(name, str) or root is None:
+    root = registry.checkpoints_dir() or Path("checkpoints")  # as train_recipe chooses
+    if not isinstance(name, str):
         return None
     try:
         return root / registry.folder_name(name)

@@ -56,6 +56,36 @@ def _serving_function(model):
     return serve, spec
 
 
+def _save(model, serve, path: Path) -> Path:
+    """A SavedModel with the ``serving_default`` signature, written by Keras's
+    ``ExportArchive`` (which tracks the model's variables and captured constants, such as a
+    ``Normalization`` layer's mean; a plain ``tf.Module`` lets TFLite read those as garbage)."""
+    import keras
+    archive = keras.export.ExportArchive()
+    archive.track(model.keras_model)
+    archive.add_endpoint("serve", serve)
+    archive.write_out(str(path), verbose=False)
+    return path
+
+
+def _frozen(serve):
+    """The serving function with variables and captured tensors folded into constants (the
+    converters otherwise read captured tensors as extra inputs, or as garbage)."""
+    from tensorflow.python.framework.convert_to_constants import (
+        convert_variables_to_constants_v2)
+    return convert_variables_to_constants_v2(serve.get_concrete_function())
+
+
+def _to_onnx(tf2onnx, serve, path: Path) -> None:
+    """Freeze the serving function (variables and captured tensors such as a standardization
+    layer's mean become constants, not graph inputs) and convert the graph."""
+    frozen = _frozen(serve)
+    inputs = [t.name for t in frozen.inputs]
+    outputs = [t.name for t in frozen.outputs]
+    tf2onnx.convert.from_graph_def(frozen.graph.as_graph_def(), input_names=inputs,
+                                   output_names=outputs, opset=17, output_path=str(path))
+
+
 def _sidecar(model) -> dict:
     return {"name": model.name, "label_names": list(model.label_names),
             "thresholds": model.thresholds.to_dict(), "kind": model.kind,
@@ -84,12 +114,7 @@ def export_model(ref, out, fmt: str = "savedmodel", overwrite: bool = False) -> 
     tmpdir = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
         if fmt == "savedmodel":
-            import tensorflow as tf
-            module = tf.Module()
-            module.keras_model = model.keras_model
-            module.serve = serve
-            staged = tmpdir / "savedmodel"
-            tf.saved_model.save(module, str(staged), signatures={"serving_default": serve})
+            staged = _save(model, serve, tmpdir / "savedmodel")
             _write_sidecar(model, staged / "zoo_labels.json")
             if out.exists():
                 shutil.rmtree(out) if out.is_dir() else out.unlink()
@@ -98,8 +123,10 @@ def export_model(ref, out, fmt: str = "savedmodel", overwrite: bool = False) -> 
         staged = tmpdir / out.name
         if fmt == "tflite":
             import tensorflow as tf
-            conv = tf.lite.TFLiteConverter.from_concrete_functions(
-                [serve.get_concrete_function()], model.keras_model)
+            # Through a SavedModel: keeps the "serving_default" signature and the captured
+            # constants (from_concrete_functions drops the signature; captures read garbage).
+            conv = tf.lite.TFLiteConverter.from_saved_model(
+                str(_save(model, serve, tmpdir / "savedmodel")))
             if model.kind == "text":  # string ops are TF ops, not TFLite builtins
                 conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS,
                                                   tf.lite.OpsSet.SELECT_TF_OPS]
@@ -114,8 +141,7 @@ def export_model(ref, out, fmt: str = "savedmodel", overwrite: bool = False) -> 
                 raise ExportError("ONNX has no string ops for the text models' vectorizer; "
                                   "export text models as savedmodel or tflite")
             try:
-                tf2onnx.convert.from_function(serve, input_signature=[spec], opset=17,
-                                              output_path=str(staged))
+                _to_onnx(tf2onnx, serve, staged)
             except Exception as e:  # noqa: BLE001  (the converter raises many types)
                 raise ExportError(f"tf2onnx {tf2onnx.__version__} could not convert "
                                   f"{model.name}: {type(e).__name__}: "

@@ -30,11 +30,11 @@ def _namespace_note(repo_id: str, source: str) -> str:
     owner = repo_id.split("/")[0]
     if source == "--repo-id":
         where = "given with --repo-id"
-    elif source == "zoo.json":
-        where = "recorded in the checkpoint's zoo.json (hub.repo_id)"
     elif owner == DEFAULT_ORG:
         where = (f"the zoo's default organisation; publish under your own account with "
                  f"--repo-id YOUR_NAME/{repo_id.split('/')[1]} or ZOO_HF_ORG=YOUR_NAME")
+    elif source == "zoo.json":
+        where = "recorded in the checkpoint's zoo.json (hub.repo_id)"
     else:
         where = "from $ZOO_HF_ORG"
     return f"namespace {owner!r} ({where}); the token must have write access to it"
