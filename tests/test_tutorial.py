@@ -273,7 +273,7 @@ def test_tutorial(tmp_path, monkeypatch, mirror_env):
     runner.run(blocks)
     ran = " ".join(runner.ran)
     # the three uses of the issue are all there
-    for needle in ("zoo export yeast", "zoo finetune yeast/mlp", "zoo.finetune(", "zoo compare",
+    for needle in ("zoo export-data yeast", "zoo finetune yeast/mlp", "zoo.finetune(", "zoo compare",
                    "--input-mismatch retrain", "--add-to", "--extra", "zoo plot"):
         assert needle in ran, needle
 
@@ -307,12 +307,12 @@ def test_tutorial(tmp_path, monkeypatch, mirror_env):
     assert len(list(tmp_path.glob("*.png"))) >= 2
 
 
-def test_export_subcommand(tmp_path, mirror_env, capsys):
-    """`zoo export`: the file reads back as the benchmark split; bad --labels/--rename refused."""
+def test_export_data_subcommand(tmp_path, mirror_env, capsys):
+    """`zoo export-data`: the file reads back as the benchmark split; bad --labels/--rename refused."""
     from zoo import cli
     from zoo.data import benchmarks, read_any
     out = tmp_path / "e.csv"
-    assert cli.main(["export", "emotions", "--split", "test", "--out", str(out), "--labels",
+    assert cli.main(["export-data", "emotions", "--split", "test", "--out", str(out), "--labels",
                      "sad-lonely,happy-pleased", "--rename", "sad-lonely=sad"]) == 0
     assert "202 rows (72 features, 2 labels: sad, happy-pleased)" in capsys.readouterr().out
     got, want = read_any(out), benchmarks.load("emotions", "test")
@@ -328,6 +328,6 @@ def test_export_subcommand(tmp_path, mirror_env, capsys):
             (["--rename", "sad-lonely"], "OLD=NEW pairs"),
             (["--labels", "sad-lonely", "--rename", "quiet-still=q"], "not an exported label"),
             (["--rename", "sad-lonely=quiet-still"], "not distinct")]:
-        assert cli.main(["export", "emotions", "--out", str(tmp_path / "x.csv"), *args]) == 2
+        assert cli.main(["export-data", "emotions", "--out", str(tmp_path / "x.csv"), *args]) == 2
         assert message in capsys.readouterr().err, args
     assert not (tmp_path / "x.csv").exists()
