@@ -253,11 +253,11 @@ def test_harness_fails_on_a_wrong_doc(tmp_path, monkeypatch, mirror_env):
         runner.entry_point_checked = True  # in-process only: fast
         runner.run(parse_blocks(doc))
 
-    run("```bash\n$ zoo list 'yeast/ml*'\nyeast/mlgcn\nyeast/mlp\n```\n")
+    run("```bash\n$ zoo list 'yeast/ml*'\nyeast/mlgcn  checkpoints\nyeast/mlp    checkpoints\n```\n")
     with pytest.raises(AssertionError, match="exited with 2"):
         run("```bash\n$ zoo list 'yeast/*'\n...\n$ zoo no-such-command\n```\n")
     with pytest.raises(AssertionError, match="but the tutorial shows"):
-        run("```bash\n$ echo hi\n$ zoo list 'yeast/ml*'\nyeast/mlp\n```\n")
+        run("```bash\n$ echo hi\n$ zoo list 'yeast/ml*'\nyeast/mlp    checkpoints\n```\n")
     with pytest.raises(AssertionError, match="1 example"):
         run("```python\n>>> 1 + 1\n3\n```\n")
     run("<!-- tutorial-test: skip -->\n```bash\n$ no-such-program\n```\n")
