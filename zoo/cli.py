@@ -72,8 +72,10 @@ def cmd_list(a):
         return 1
     where = {n: hub.local_source(n) for n in names}
     width = max(len(n) for n in names)
+    remote = ("hub (HF_HUB_OFFLINE is set: not available)" if os.environ.get("HF_HUB_OFFLINE")
+              not in (None, "", "0") else "hub (downloaded on first use)")
     for n in names:
-        print(f"{n:<{width}}  {where[n] or 'hub (downloaded on first use)'}")
+        print(f"{n:<{width}}  {where[n] or remote}")
     missing = sum(1 for v in where.values() if not v)
     if missing:
         print(f"\n{len(names) - missing} of {len(names)} are on this machine; the others are "
