@@ -161,6 +161,11 @@ def test_predict_text_file_stdin_and_flag(tmp_path):
     assert "--text" in res.stderr
 
 
+def test_predict_threshold_out_of_range(tmp_path):
+    from zoo import cli
+    assert cli.main(["predict", "yeast/mlp", str(tmp_path / "x.csv"), "--threshold", "1.5"]) == 2
+
+
 def test_predict_out_csv_and_json_ids(tmp_path):
     import zoo as z
     from zoo.data import load
@@ -199,7 +204,7 @@ def test_info_summary_and_json():
     res = zoo("info", "yeast/mlp")
     assert res.returncode == 0, res.stderr
     text = res.stdout
-    for needle in ("yeast/mlp: mlp on yeast", "labels:      14: Class1", "thresholds:",
+    for needle in ("yeast/mlp: mlp on yeast (input: 103 features per row)", "labels:      14: Class1", "thresholds:",
                    "Micro-F1", "folder:", "KB"):
         assert needle in text, needle
     card = json.loads(zoo("info", "yeast/mlp", "--json").stdout)
@@ -322,6 +327,7 @@ def test_python_m_zoo_records_zoo_as_the_command():
     assert res.stdout.strip().splitlines()[-1] == "zoo"
 
 
+@pytest.mark.slow
 def test_jax_backend_text_model_is_a_clear_error():
     res = zoo("predict", "goemotions/transformer", "--text", "hello", env={"KERAS_BACKEND": "jax"})
     assert res.returncode == 2

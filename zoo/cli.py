@@ -101,10 +101,12 @@ def cmd_info(a):
     folder = Path(card["path"])
     size = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
     inp = card.get("input") or {}
-    what = (f"{inp['num_features']} features" if inp.get("num_features")
-            else card.get("kind", "features"))
+    kind = card.get("kind", "features")
+    what = (f"{inp['num_features']} features per row" if inp.get("num_features")
+            else {"text": "raw strings, tokenized inside the model",
+                  "image": "images"}.get(kind, kind))
     print(f"{card['name']}: {card.get('architecture')} on {card.get('dataset')} "
-          f"({card.get('kind', 'features')} input: {what})")
+          f"(input: {what})")
     print(f"  folder:      {folder} ({_size(size)}"
           + (f", {card['parameters']:,} parameters)" if card.get("parameters") else ")"))
     shown = ", ".join(names[:12]) + (f", ... ({len(names)} in all)" if len(names) > 12 else "")
@@ -169,6 +171,8 @@ def cmd_predict(a):
     if not a.inputs and not a.text:
         raise ZooError("give input files (CSV/.npy feature rows, or a text file with one "
                        "document per line; '-' reads standard input) or --text \"...\"")
+    if a.threshold is not None and not 0.0 <= a.threshold <= 1.0:
+        raise ZooError(f"--threshold is a probability cut in [0, 1], got {a.threshold}")
     model = zoo.load(a.name)
     texts = model.kind == "text"
     if a.text and not texts:
@@ -795,6 +799,10 @@ def main(argv=None) -> int:
             import_backend()  # TensorFlow's start-up log lines are dropped
         _check_backend(a)
         return a.fn(a) or 0
+    except BrokenPipeError:  # `zoo list | head`: the reader left; not an error of ours
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
     except (ZooError, OSError) as e:  # OSError: files, network, Hub HTTP errors
         print(f"zoo {a.command}: error: {e}", file=sys.stderr)
         return 2
