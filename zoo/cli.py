@@ -372,16 +372,17 @@ def cmd_demo(a):
 def cmd_leaderboard(a):
     from zoo import leaderboard as lb
     from zoo.errors import NotFoundError
-    if a.dataset is not None:
+    rows = lb.leaderboard(a.dataset, extra=a.extra)
+    if not rows and a.dataset is not None:
         from zoo.data import catalog
         from zoo.naming import did_you_mean
-        known = catalog.names()
+        known = sorted(set(catalog.names()) | {r["dataset"] for r in
+                                               lb.leaderboard(None, extra=a.extra)})
         if a.dataset not in known:
             close = did_you_mean(a.dataset, known)
             raise NotFoundError(f"unknown dataset {a.dataset!r}" + (
                 "; did you mean " + " or ".join(repr(c) for c in close) + "?" if close
                 else f"; known: {', '.join(known)}"))
-    rows = lb.leaderboard(a.dataset, extra=a.extra)
     if not rows:
         raise NotFoundError("no leaderboard rows" + (f" for {a.dataset}" if a.dataset else "")
                             + ": no checkpoint metrics and no baseline results were found (a "
@@ -513,32 +514,11 @@ def cmd_plot(a):
         out = plots.cooccurrence_heatmap(a.dataset, a.out, max_labels=a.max_labels,
                                          split=a.split, normalize=a.normalize)
     else:  # history
-        history, best_epoch = _read_history(a.source)
+        from zoo.data.user_inputs import read_history
+        history, best_epoch = read_history(a.source)
         out = plots.training_curves(history, a.out, best_epoch=best_epoch,
                                     title=a.title or f"training curves: {a.source}")
     print(out)
-
-
-def _read_history(source):
-    """(history dict, best epoch or None) from a JSON file or a checkpoint's card."""
-    from zoo.errors import DataFormatError, ZooError
-    path = Path(source)
-    if path.is_file():
-        try:
-            doc = json.loads(path.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as e:
-            raise DataFormatError(f"not a JSON history file ({e})", path=path) from None
-        if isinstance(doc, dict) and isinstance(doc.get("history"), dict):
-            return doc["history"], doc.get("best_epoch")
-        return doc, None
-    import zoo
-    training = zoo.info(source).get("training") or {}
-    if not isinstance(training.get("history"), dict):
-        raise ZooError(f"{source}: the checkpoint's card records no per-epoch history (only "
-                       f"epochs_run={training.get('epochs_run')}, best_epoch="
-                       f"{training.get('best_epoch')}); save zoo.train.fit(...).history to a "
-                       "JSON file and plot that")
-    return training["history"], training.get("best_epoch")
 
 
 def cmd_baselines(a):

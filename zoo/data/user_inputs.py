@@ -24,7 +24,7 @@ from pathlib import Path
 from zoo.errors import DataFormatError, ZooError
 
 __all__ = ["read_feature_rows", "read_texts", "select_labels", "prediction_records",
-           "write_predictions_csv", "predict_in_batches", "label_sets"]
+           "write_predictions_csv", "predict_in_batches", "label_sets", "read_history"]
 
 
 def _is_float(s: str) -> bool:
@@ -228,3 +228,27 @@ def write_predictions_csv(path, proba, sets, label_names, ids=None) -> Path:
         w.writerow([ids[i], "|".join(lab for lab, _ in s)] + [f"{float(v):.6g}" for v in p])
     atomic_write_text(path, buf.getvalue())
     return Path(path)
+
+
+def read_history(source):
+    """``(history dict, best epoch or None)`` for ``zoo plot history``: from a JSON file
+    (``{metric: [per epoch]}`` or ``{"history": ..., "best_epoch": N}``) or from the card of
+    a checkpoint that records its per-epoch history."""
+    import json
+    path = Path(source)
+    if path.is_file():
+        try:
+            doc = json.loads(path.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as e:
+            raise DataFormatError(f"not a JSON history file ({e})", path=path) from None
+        if isinstance(doc, dict) and isinstance(doc.get("history"), dict):
+            return doc["history"], doc.get("best_epoch")
+        return doc, None
+    import zoo
+    training = zoo.info(source).get("training") or {}
+    if not isinstance(training.get("history"), dict):
+        raise ZooError(f"{source}: the checkpoint's card records no per-epoch history (only "
+                       f"epochs_run={training.get('epochs_run')}, best_epoch="
+                       f"{training.get('best_epoch')}); save zoo.train.fit(...).history to a "
+                       "JSON file and plot that")
+    return training["history"], training.get("best_epoch")
