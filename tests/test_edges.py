@@ -366,3 +366,15 @@ def test_wheel_loads_bundled_checkpoints_offline(tmp_path):
     res = run(["-m", "zoo", "info", "yeast/c2ae"], env=env, cwd=elsewhere,
               drop=("ZOO_CHECKPOINTS",))
     assert res.returncode == 2 and "ZOO_CHECKPOINTS" in res.stderr and "bundles" in res.stderr
+
+
+# ----------------------------------------------------------------------------- make targets
+
+def test_make_test_fast_is_a_subset_and_ci_runs_the_full_suite():
+    res = subprocess.run(["make", "-n", "test-fast", "test"], capture_output=True, text=True,
+                         cwd=ROOT, env={**os.environ, "PYTHON": sys.executable})
+    assert res.returncode == 0, res.stderr
+    fast = [ln for ln in res.stdout.splitlines() if "pytest" in ln and "not slow" in ln]
+    assert len(fast) == 1 and "--ignore=tests/test_pretrained.py" in fast[0]
+    assert any(ln.rstrip().endswith("-m pytest -q tests") for ln in res.stdout.splitlines())
+    assert "make test\n" in (ROOT / ".ci" / "run").read_text()
