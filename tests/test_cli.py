@@ -21,10 +21,14 @@ def zoo_cmd(*args, check=True):
 def test_list_info_download():
     names = json.loads(zoo_cmd("list", "--json").stdout)
     assert "yeast/mlp" in names and "emotions/mlp" in names
-    assert zoo_cmd("list", "*/bpmll").stdout.split() == sorted(n for n in names if n.endswith("/bpmll"))
+    def listed(*args):  # "name  where" per line
+        return [line.split()[0] for line in zoo_cmd("list", *args).stdout.splitlines() if line]
+    assert listed("*/bpmll") == sorted(n for n in names if n.endswith("/bpmll"))
     # a plain word matches a dataset or architecture name (no glob needed)
-    assert zoo_cmd("list", "yeast").stdout.split() == sorted(n for n in names if n.startswith("yeast/"))
-    info = json.loads(zoo_cmd("info", "yeast/mlp").stdout)
+    assert listed("yeast") == sorted(n for n in names if n.startswith("yeast/"))
+    assert all(line.split()[1] == "checkpoints"   # a clone has every checkpoint locally
+               for line in zoo_cmd("list", "yeast").stdout.splitlines())
+    info = json.loads(zoo_cmd("info", "yeast/mlp", "--json").stdout)
     assert info["name"] == "yeast/mlp" and len(info["label_names"]) == 14
     assert info["metrics"]["split"] == "test"
     assert zoo_cmd("download", "yeast/mlp").stdout.strip().endswith("yeast-mlp")
@@ -68,8 +72,12 @@ def test_unknown_model_is_a_clear_error():
     res = zoo_cmd("info", "nope/mlp", check=False)
     assert res.returncode == 2 and "no model named 'nope/mlp'" in res.stderr
     assert "Traceback" not in res.stderr
+    res = zoo_cmd("info", "yeast/mpl", check=False)
+    assert res.returncode == 2 and "did you mean 'yeast/mlp'" in res.stderr
+    assert "bibtex/bpmll" not in res.stderr  # not all 52 names
 
 
-@pytest.mark.parametrize("cmd", [["--help"], ["evaluate", "--help"], ["train", "--help"]])
+@pytest.mark.parametrize("cmd", [["--help"], ["evaluate", "--help"], ["train", "--help"],
+                                 ["export-data", "--help"], ["export-model", "--help"]])
 def test_help(cmd):
     assert "usage: zoo" in zoo_cmd(*cmd).stdout

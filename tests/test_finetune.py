@@ -6,6 +6,7 @@ goemotions/kimcnn. Runs are 1-2 epochs on a few hundred rows: the assertions are
 fine-tuning machinery does (which weights were copied, frozen, re-initialized, masked), checked
 against the base checkpoints' actual weights, not about accuracy.
 """
+import importlib
 import json
 import sys
 
@@ -18,7 +19,7 @@ from zoo.data import MultiLabelDataset, load, read_any
 from zoo.data.tabular import write_csv
 from zoo.errors import DataFormatError, ZooError
 
-ft = sys.modules["zoo.finetune"]  # zoo.finetune is the function; this is its module
+ft = importlib.import_module("zoo.finetune")  # zoo.finetune is the function; this is its module
 
 PICK = [0, 1, 2, 3, 11]  # yeast columns Class1, Class2, Class3, Class6, Class12
 NEW = ["energy", "metabolism", "transcription", "synthesis", "transport"]

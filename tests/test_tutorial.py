@@ -253,11 +253,11 @@ def test_harness_fails_on_a_wrong_doc(tmp_path, monkeypatch, mirror_env):
         runner.entry_point_checked = True  # in-process only: fast
         runner.run(parse_blocks(doc))
 
-    run("```bash\n$ zoo list 'yeast/ml*'\nyeast/mlgcn\nyeast/mlp\n```\n")
+    run("```bash\n$ zoo list 'yeast/ml*'\nyeast/mlgcn  checkpoints\nyeast/mlp    checkpoints\n```\n")
     with pytest.raises(AssertionError, match="exited with 2"):
         run("```bash\n$ zoo list 'yeast/*'\n...\n$ zoo no-such-command\n```\n")
     with pytest.raises(AssertionError, match="but the tutorial shows"):
-        run("```bash\n$ echo hi\n$ zoo list 'yeast/ml*'\nyeast/mlp\n```\n")
+        run("```bash\n$ echo hi\n$ zoo list 'yeast/ml*'\nyeast/mlp    checkpoints\n```\n")
     with pytest.raises(AssertionError, match="1 example"):
         run("```python\n>>> 1 + 1\n3\n```\n")
     run("<!-- tutorial-test: skip -->\n```bash\n$ no-such-program\n```\n")
@@ -273,7 +273,7 @@ def test_tutorial(tmp_path, monkeypatch, mirror_env):
     runner.run(blocks)
     ran = " ".join(runner.ran)
     # the three uses of the issue are all there
-    for needle in ("zoo export yeast", "zoo finetune yeast/mlp", "zoo.finetune(", "zoo compare",
+    for needle in ("zoo export-data yeast", "zoo finetune yeast/mlp", "zoo.finetune(", "zoo compare",
                    "--input-mismatch retrain", "--add-to", "--extra", "zoo plot"):
         assert needle in ran, needle
 
@@ -307,12 +307,12 @@ def test_tutorial(tmp_path, monkeypatch, mirror_env):
     assert len(list(tmp_path.glob("*.png"))) >= 2
 
 
-def test_export_subcommand(tmp_path, mirror_env, capsys):
-    """`zoo export`: the file reads back as the benchmark split; bad --labels/--rename refused."""
+def test_export_data_subcommand(tmp_path, mirror_env, capsys):
+    """`zoo export-data`: the file reads back as the benchmark split; bad --labels/--rename refused."""
     from zoo import cli
     from zoo.data import benchmarks, read_any
     out = tmp_path / "e.csv"
-    assert cli.main(["export", "emotions", "--split", "test", "--out", str(out), "--labels",
+    assert cli.main(["export-data", "emotions", "--split", "test", "--out", str(out), "--labels",
                      "sad-lonely,happy-pleased", "--rename", "sad-lonely=sad"]) == 0
     assert "202 rows (72 features, 2 labels: sad, happy-pleased)" in capsys.readouterr().out
     got, want = read_any(out), benchmarks.load("emotions", "test")
@@ -328,6 +328,6 @@ def test_export_subcommand(tmp_path, mirror_env, capsys):
             (["--rename", "sad-lonely"], "OLD=NEW pairs"),
             (["--labels", "sad-lonely", "--rename", "quiet-still=q"], "not an exported label"),
             (["--rename", "sad-lonely=quiet-still"], "not distinct")]:
-        assert cli.main(["export", "emotions", "--out", str(tmp_path / "x.csv"), *args]) == 2
+        assert cli.main(["export-data", "emotions", "--out", str(tmp_path / "x.csv"), *args]) == 2
         assert message in capsys.readouterr().err, args
     assert not (tmp_path / "x.csv").exists()

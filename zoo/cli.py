@@ -1,13 +1,17 @@
 """The ``zoo`` command (also ``python -m zoo``).
 
-    zoo list [PATTERN]                 pretrained names
-    zoo info NAME                      card + metrics of a checkpoint
+    zoo --version
+    zoo list [PATTERN]                 pretrained names, and where each is available
+    zoo info NAME [--json]             summary (labels, thresholds, metrics, size) of a checkpoint
     zoo download NAME                  fetch (and verify) a checkpoint into the HF cache
-    zoo export DATASET [--split S] --out F.csv [--labels A,B] [--rename A=X,...]
+    zoo export-data DATASET [--split S] --out F.csv [--labels A,B] [--rename A=X,...]
                                        a benchmark split as CSV (the `zoo finetune` format)
-    zoo predict NAME INPUT...          label sets for feature rows (CSV/.npy) or text strings
+    zoo export-model NAME --format savedmodel|tflite|onnx --out PATH
+    zoo predict NAME FILE... [--text S] [--out PREDS.csv] [--json]
+                                       label sets for feature rows (CSV/.npy) or text files
+                                       (one document a line; '-' = stdin)
     zoo evaluate NAME [--split S] [--json] [--save-scores FILE.npy|.csv]
-    zoo train RECIPE [--out DIR]
+    zoo train RECIPE [--out DIR | --force]
     zoo finetune BASE --train FILE [--valid FILE] [--test FILE] --out DIR [--epochs N] ...
                                        fine-tune a checkpoint (or an architecture) on your data
     zoo publish NAME [--repo-id ID] [--dry-run]
@@ -17,6 +21,10 @@
     zoo compare SCORES --dataset D [--threshold T | --thresholds FILE|NAME] [--add-to USER.json]
     zoo plot {pr,freq-f1,cooccurrence,history} ... --out FIG.png
     zoo baselines [--dataset D ...] [--out PATH]   refit the classical baselines
+
+This module only parses arguments and prints; the work is in the library (readers and
+prediction output in :mod:`zoo.data.user_inputs`, exports in :mod:`zoo.exporting`, uploads
+in :mod:`zoo.publish`). ``list``, ``info`` and ``--help`` never import TensorFlow.
 """
 from __future__ import annotations
 
@@ -33,73 +41,92 @@ def _print_json(obj):
     print(json.dumps(obj, indent=1, sort_keys=True, default=str))
 
 
-def _read_rows(path: Path):
-    """Feature rows from a .npy or a numeric CSV (an optional header line is skipped). A CSV
-    in the layout ``zoo export`` / ``write_csv`` writes (``label:<name>`` or ``labels``
-    columns) is read with :func:`zoo.data.read_any` and its label columns are ignored."""
-    import numpy as np
-
-    from zoo.errors import DataFormatError
-    if path.suffix == ".npy":
-        return np.load(path, allow_pickle=False)
-    try:
-        with open(path, encoding="utf-8", newline="") as f:
-            header = [c.strip().strip('"') for c in f.readline().rstrip("\r\n").split(",")]
-    except (OSError, UnicodeDecodeError):
-        header = []
-    if any(c.startswith("label:") for c in header) or "labels" in header:
-        from zoo.data import read_any
-        return read_any(path).features_dense().astype(np.float32)
-    rows = []
-    with open(path, newline="", encoding="utf-8") as f:
-        for lineno, line in enumerate(f, 1):
-            cells = line.strip().split(",")
-            if not line.strip():
-                continue
-            try:
-                rows.append([float(c) for c in cells])
-            except ValueError:
-                if lineno == 1 and not rows:
-                    continue  # header
-                bad = next(i for i, c in enumerate(cells) if not _is_float(c))
-                raise DataFormatError(f"expected a number, got {cells[bad]!r}", path=path,
-                                      line=lineno, column=bad + 1) from None
-    if len({len(r) for r in rows}) > 1:
-        raise DataFormatError("rows have different numbers of columns", path=path)
-    return np.asarray(rows, dtype=np.float32)
-
-
-def _is_float(s):
-    try:
-        float(s)
-        return True
-    except ValueError:
-        return False
-
-
-def _format_sets(sets, as_json: bool, inputs=None):
+def _format_sets(records, as_json: bool, texts: bool = False):
+    """Print :func:`zoo.data.user_inputs.prediction_records` as JSON or one block per row."""
     if as_json:
-        _print_json([{"labels": [{"label": lab, "probability": round(p, 4)} for lab, p in s]}
-                     for s in sets])
+        _print_json(records)
         return
-    for i, s in enumerate(sets):
-        head = f"[{i}]" if inputs is None else f"[{i}] {inputs[i]!r}"
-        print(head)
-        print("    " + (", ".join(f"{lab} ({p:.2f})" for lab, p in s) or "(no label)"))
+    for r in records:
+        print(f"[{r['id']}]" + (f" {r['input']!r}" if texts and "input" in r else ""))
+        print("    " + (", ".join(f"{d['label']} ({d['probability']:.2f})" for d in r["labels"])
+                        or "(no label)"))
 
 
 def cmd_list(a):
     import zoo
+    from zoo import hub
     names = zoo.list_models(a.pattern)
+    if not names and a.pattern:
+        from zoo.errors import NotFoundError
+        from zoo.naming import suggestion
+        everything = zoo.list_models()
+        words = sorted({w for n in everything for w in n.split("/")})
+        raise NotFoundError(f"no pretrained name matches {a.pattern!r}"
+                            + (suggestion(a.pattern, words) or suggestion(a.pattern, everything)
+                               or "; `zoo list` shows them all"))
     if a.json:
         _print_json(names)
-    else:
-        print("\n".join(names) if names else "no pretrained models found")
+        return
+    if not names:
+        print("no pretrained models found")
+        return 1
+    where = {n: hub.local_source(n) for n in names}
+    width = max(len(n) for n in names)
+    remote = ("hub (HF_HUB_OFFLINE is set: not available)" if os.environ.get("HF_HUB_OFFLINE")
+              not in (None, "", "0") else "hub (downloaded on first use)")
+    for n in names:
+        print(f"{n:<{width}}  {where[n] or remote}")
+    missing = sum(1 for v in where.values() if not v)
+    if missing:
+        print(f"\n{len(names) - missing} of {len(names)} are on this machine; the others are "
+              "fetched from the Hub on first use, or set ZOO_CHECKPOINTS to a clone's "
+              "checkpoints/ folder", file=sys.stderr)
+
+
+def _size(nbytes: float) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if nbytes < 1024 or unit == "GB":
+            return f"{nbytes:.0f} {unit}" if unit == "B" else f"{nbytes:.1f} {unit}"
+        nbytes /= 1024
 
 
 def cmd_info(a):
     import zoo
-    _print_json(zoo.info(a.name))
+    card = zoo.info(a.name)
+    if a.json:
+        _print_json(card)
+        return
+    from zoo.modelcard import CARD_METRICS
+    names = card.get("label_names", [])
+    folder = Path(card["path"])
+    size = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+    inp = card.get("input") or {}
+    kind = card.get("kind", "features")
+    what = (f"{inp['num_features']} features per row" if inp.get("num_features")
+            else {"text": "raw strings, tokenized inside the model",
+                  "image": "images"}.get(kind, kind))
+    print(f"{card['name']}: {card.get('architecture')} on {card.get('dataset')} "
+          f"(input: {what})")
+    print(f"  folder:      {folder} ({_size(size)}"
+          + (f", {card['parameters']:,} parameters)" if card.get("parameters") else ")"))
+    shown = ", ".join(names[:12]) + (f", ... ({len(names)} in all)" if len(names) > 12 else "")
+    print(f"  labels:      {len(names)}: {shown}")
+    th = card.get("thresholds")
+    if th is not None:
+        from zoo.compare import describe_thresholds
+        print(f"  thresholds:  {describe_thresholds(th)}")
+    m = card.get("metrics") or {}
+    vals = m.get("metrics") or {}
+    if vals:
+        print(f"  metrics ({m.get('split', '?')} split, {m.get('num_examples', '?')} examples):")
+        for key, label in CARD_METRICS:
+            if vals.get(key) is not None:
+                print(f"    {label:<18} {vals[key]:.4f}")
+    tr = card.get("training") or {}
+    if tr.get("epochs_run") is not None:
+        print(f"  training:    {tr.get('epochs_run')} epochs (best {tr.get('best_epoch')})"
+              + (f", {tr['wall_time_s']:.0f} s" if tr.get("wall_time_s") else ""))
+    print("  (all fields: zoo info NAME --json)")
 
 
 def cmd_download(a):
@@ -109,36 +136,12 @@ def cmd_download(a):
     print(folder)
 
 
-def _export_labels(a, names):
-    """(column indices, new names) for `zoo export --labels/--rename`, checked."""
-    from zoo.errors import ZooError
-    known = f"{a.dataset}'s labels are {names}"
-    keep = [n.strip() for n in a.labels.split(",") if n.strip()] if a.labels else list(names)
-    unknown = [n for n in keep if n not in names]
-    if not keep:
-        raise ZooError(f"--labels names no label; {known}")
-    if unknown or len(set(keep)) != len(keep):
-        raise ZooError(f"--labels: unknown or repeated label(s) "
-                       f"{unknown or sorted({n for n in keep if keep.count(n) > 1})}; {known}")
-    rename = {}
-    for pair in (a.rename.split(",") if a.rename else []):
-        old, sep, new = (s.strip() for s in pair.partition("="))
-        if not sep or not old or not new:
-            raise ZooError(f"--rename takes OLD=NEW pairs separated by commas, got {pair!r}")
-        if old not in keep:
-            raise ZooError(f"--rename: {old!r} is not an exported label; exported: {keep}")
-        rename[old] = new
-    new_names = [rename.get(n, n) for n in keep]
-    if len(set(new_names)) != len(new_names):
-        raise ZooError(f"--rename: the new label names are not distinct: {new_names}")
-    return [names.index(n) for n in keep], new_names
-
-
-def cmd_export(a):
+def cmd_export_data(a):
     """Write a benchmark split as a CSV file that `zoo finetune` reads (zoo.data.write_csv)."""
     from zoo.data import MultiLabelDataset, benchmarks, write_csv
+    from zoo.data.user_inputs import select_labels
     ds = benchmarks.load(a.dataset, a.split)
-    cols, new_names = _export_labels(a, list(ds.label_names))
+    cols, new_names = select_labels(list(ds.label_names), a.labels, a.rename, a.dataset)
     y = ds.y[:, cols]
     out = write_csv(MultiLabelDataset(x=ds.x, y=y, label_names=new_names, kind=ds.kind,
                                       feature_names=ds.feature_names, name=ds.name,
@@ -148,17 +151,48 @@ def cmd_export(a):
           f"{', '.join(new_names)}) to {out}")
 
 
+def cmd_export_removed(a):
+    from zoo.errors import ZooError
+    raise ZooError("`zoo export` was split in two: `zoo export-data DATASET --out F.csv` writes "
+                   "a benchmark split as CSV; `zoo export-model NAME --format "
+                   "savedmodel|tflite|onnx --out PATH` exports a model")
+
+
+def cmd_export_model(a):
+    from zoo.exporting import export_model
+    out = export_model(a.name, a.out, a.format, overwrite=a.force)
+    print(out)
+
+
 def cmd_predict(a):
     import zoo
+    from zoo.data import user_inputs as ui
+    from zoo.errors import ZooError
+    if not a.inputs and not a.text:
+        raise ZooError("give input files (CSV/.npy feature rows, or a text file with one "
+                       "document per line; '-' reads standard input) or --text \"...\"")
+    if a.threshold is not None and not 0.0 <= a.threshold <= 1.0:
+        raise ZooError(f"--threshold is a probability cut in [0, 1], got {a.threshold}")
     model = zoo.load(a.name)
-    if model.kind == "text":
-        inputs = list(a.inputs)
-        sets = model.predict_labels(inputs, threshold=a.threshold, return_scores=True)
-        _format_sets(sets, a.json, inputs)
-        return
-    import numpy as np
-    x = np.concatenate([_read_rows(Path(p)) for p in a.inputs], axis=0)
-    _format_sets(model.predict_labels(x, threshold=a.threshold, return_scores=True), a.json)
+    texts = model.kind == "text"
+    if a.text and not texts:
+        raise ZooError(f"--text is for text models; {a.name} takes {model.kind} inputs "
+                       "(give CSV or .npy files)")
+    if texts:
+        x = [t for src in a.inputs for t in ui.read_texts(src)] + list(a.text or [])
+    else:
+        import numpy as np
+        names = (model.card.get("input") or {}).get("feature_names")
+        x = np.concatenate([ui.read_feature_rows(p, names) for p in a.inputs], axis=0)
+    rule = model._rule(a.threshold)
+    proba = ui.predict_in_batches(model, x, progress=a.progress)
+    sets = ui.label_sets(proba, rule, model.label_names)
+    if a.out:
+        ui.write_predictions_csv(a.out, proba, sets, model.label_names)
+        print(f"wrote {len(sets)} predictions to {a.out}", file=sys.stderr)
+        if not a.json:
+            return
+    _format_sets(ui.prediction_records(sets, inputs=x if texts else None), a.json, texts)
 
 
 def cmd_evaluate(a):
@@ -179,7 +213,9 @@ def cmd_evaluate(a):
 
 def cmd_train(a):
     from zoo.recipes import train_recipe
-    out = train_recipe(a.recipe, out=a.out, verbose=1 if sys.stderr.isatty() else 2)
+    # train_recipe refuses an existing checkpoint folder before training unless overwrite
+    out = train_recipe(a.recipe, out=a.out, overwrite=a.force or a.out is not None,
+                       verbose=1 if sys.stderr.isatty() else 2)
     print(out)
 
 
@@ -250,8 +286,8 @@ def cmd_finetune(a):
 
 
 def cmd_publish(a):
-    from zoo import hub
-    plan = hub.publish(a.name, repo_id=a.repo_id, dry_run=a.dry_run)
+    from zoo.publish import publish
+    plan = publish(a.name, repo_id=a.repo_id, dry_run=a.dry_run)
     if a.json:
         _print_json(plan)
         return
@@ -259,12 +295,28 @@ def cmd_publish(a):
     print(f"{verb} {len(plan['files'])} files to {plan['repo_id']}:")
     for f in plan["files"]:
         print(f"  {f['path']:<22} {f['bytes']:>10} bytes  {f['sha256']}")
+    print(f"{plan['repo_id']}: {plan['namespace_note']}")
 
 
 def cmd_index(a):
     from zoo import registry
     models = registry.write_index()
     print(f"wrote {registry.INDEX_PATH} with {len(models)} models")
+
+
+def _demo_input(inp, i, ex) -> str:
+    """A line a person can read for one demo input: the text, or the benchmark row it is."""
+    if isinstance(inp, str):
+        return repr(inp)
+    import re
+    rows = re.search(r"load\('([^']+)', '([^']+)'\) rows \[([\d, ]+)\]", ex.get("source", ""))
+    first = ", ".join(f"{v:.3f}" for v in inp[:4])
+    if rows:
+        ids = [int(v) for v in rows.group(3).split(",")]
+        where = f"{rows.group(1)} {rows.group(2)} row {ids[i] if i < len(ids) else i}"
+    else:
+        where = f"example {i + 1}"
+    return f"{where}: {len(inp)} features ({first}, ...)"
 
 
 def cmd_demo(a):
@@ -279,9 +331,9 @@ def cmd_demo(a):
         model = zoo.load(ex["model"])
         print(f"\n== {ex['model']}: {ex['description']}")
         sets = model.predict_labels(ex["inputs"], return_scores=True)
-        for inp, truth, s in zip(ex["inputs"], ex.get("true_labels", [None] * len(sets)), sets):
-            shown_input = inp if isinstance(inp, str) else f"{len(inp)} features"
-            print(f"  {shown_input}")
+        truths = ex.get("true_labels", [None] * len(sets))
+        for i, (inp, truth, s) in enumerate(zip(ex["inputs"], truths, sets)):
+            print(f"  {_demo_input(inp, i, ex)}")
             print("    predicted: " + (", ".join(f"{lab} ({p:.2f})" for lab, p in s) or "(none)"))
             if truth is not None:
                 print("    true:      " + (", ".join(truth) or "(none)"))
@@ -293,7 +345,22 @@ def cmd_demo(a):
 
 def cmd_leaderboard(a):
     from zoo import leaderboard as lb
+    from zoo.errors import NotFoundError
     rows = lb.leaderboard(a.dataset, extra=a.extra)
+    if not rows and a.dataset is not None:
+        from zoo.data import catalog
+        from zoo.naming import did_you_mean
+        known = sorted(set(catalog.names()) | {r["dataset"] for r in
+                                               lb.leaderboard(None, extra=a.extra)})
+        if a.dataset not in known:
+            close = did_you_mean(a.dataset, known)
+            raise NotFoundError(f"unknown dataset {a.dataset!r}" + (
+                "; did you mean " + " or ".join(repr(c) for c in close) + "?" if close
+                else f"; known: {', '.join(known)}"))
+    if not rows:
+        raise NotFoundError("no leaderboard rows" + (f" for {a.dataset}" if a.dataset else "")
+                            + ": no checkpoint metrics and no baseline results were found (a "
+                            "wheel ships only some; see `zoo list`, or run from a clone)")
     if a.markdown:
         from zoo._io import atomic_write_text
         atomic_write_text(a.markdown, lb.render_markdown_document(rows))
@@ -301,7 +368,7 @@ def cmd_leaderboard(a):
     if a.json:
         _print_json(rows)
     else:
-        print(lb.render_text(rows) if rows else "no leaderboard rows found")
+        print(lb.render_text(rows))
 
 
 COMPARE_DESCRIPTION = """\
@@ -421,32 +488,11 @@ def cmd_plot(a):
         out = plots.cooccurrence_heatmap(a.dataset, a.out, max_labels=a.max_labels,
                                          split=a.split, normalize=a.normalize)
     else:  # history
-        history, best_epoch = _read_history(a.source)
+        from zoo.data.user_inputs import read_history
+        history, best_epoch = read_history(a.source)
         out = plots.training_curves(history, a.out, best_epoch=best_epoch,
                                     title=a.title or f"training curves: {a.source}")
     print(out)
-
-
-def _read_history(source):
-    """(history dict, best epoch or None) from a JSON file or a checkpoint's card."""
-    from zoo.errors import DataFormatError, ZooError
-    path = Path(source)
-    if path.is_file():
-        try:
-            doc = json.loads(path.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as e:
-            raise DataFormatError(f"not a JSON history file ({e})", path=path) from None
-        if isinstance(doc, dict) and isinstance(doc.get("history"), dict):
-            return doc["history"], doc.get("best_epoch")
-        return doc, None
-    import zoo
-    training = zoo.info(source).get("training") or {}
-    if not isinstance(training.get("history"), dict):
-        raise ZooError(f"{source}: the checkpoint's card records no per-epoch history (only "
-                       f"epochs_run={training.get('epochs_run')}, best_epoch="
-                       f"{training.get('best_epoch')}); save zoo.train.fit(...).history to a "
-                       "JSON file and plot that")
-    return training["history"], training.get("best_epoch")
 
 
 def cmd_baselines(a):
@@ -455,8 +501,42 @@ def cmd_baselines(a):
     baselines.run(datasets=a.dataset or baselines.ALL_DATASETS, **kwargs)
 
 
+# Commands that never import TensorFlow/Keras (start in well under a second).
+LIGHT_COMMANDS = {"list", "info", "download", "publish", "index", "leaderboard", "export"}
+
+
+def _check_backend(a):
+    """Text models and exports need TensorFlow ops: refuse other Keras backends clearly."""
+    if a.command not in ("predict", "evaluate", "export-model", "finetune", "train", "demo"):
+        return
+    if "keras" not in sys.modules:
+        return
+    import keras
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        return
+    from zoo.errors import ZooError
+    name = getattr(a, "name", None) or getattr(a, "base", None)
+    if a.command == "export-model":
+        raise ZooError(f"export-model needs KERAS_BACKEND=tensorflow (it is {backend!r})")
+    if name:
+        import zoo
+        try:
+            kind = zoo.info(name).get("kind")
+        except ZooError:
+            return  # the command reports the name problem itself
+        if kind == "text":
+            raise ZooError(f"{name} is a text model: its tokenizer runs TensorFlow string ops, "
+                           f"which the {backend!r} Keras backend cannot run; use "
+                           "KERAS_BACKEND=tensorflow (the default)")
+
+
 def main(argv=None) -> int:
+    from zoo import __version__
+    from zoo._quiet import set_env_defaults
+    set_env_defaults()  # before anything can import TensorFlow
     p = argparse.ArgumentParser(prog="zoo", description="A Keras 3 model zoo for multi-label classification.")
+    p.add_argument("--version", action="version", version=f"zoo {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
 
     s = sub.add_parser("list", help="pretrained model names")
@@ -466,6 +546,7 @@ def main(argv=None) -> int:
 
     s = sub.add_parser("info", help="model card and metrics of a checkpoint")
     s.add_argument("name")
+    s.add_argument("--json", action="store_true", help="the raw card and metrics as JSON")
     s.set_defaults(fn=cmd_info)
 
     s = sub.add_parser("download", help="fetch and verify a checkpoint; prints its folder")
@@ -473,8 +554,8 @@ def main(argv=None) -> int:
     s.add_argument("--revision")
     s.set_defaults(fn=cmd_download)
 
-    s = sub.add_parser("export", help="write a benchmark split as CSV (the `zoo finetune` "
-                       "input format), optionally a subset of its labels, renamed",
+    s = sub.add_parser("export-data", help="write a benchmark split as CSV (the `zoo "
+                       "finetune` input format), optionally a subset of its labels, renamed",
                        description="Write a benchmark split (zoo.data.load) as a CSV file: the "
                        "input columns, then one column 'label:<name>' per label (1/0), which "
                        "`zoo finetune` and zoo.data.read_any read without options.")
@@ -487,13 +568,42 @@ def main(argv=None) -> int:
     s.add_argument("--layout", choices=("columns", "list"), default="columns",
                    help="columns: one 1/0 column per label (default); list: one 'labels' "
                         "column of names joined by '|'")
-    s.set_defaults(fn=cmd_export)
+    s.set_defaults(fn=cmd_export_data)
 
-    s = sub.add_parser("predict", help="label sets for inputs (CSV/.npy feature rows or strings)")
+    s = sub.add_parser("export-model", help="export a checkpoint as a TensorFlow SavedModel, "
+                       "TFLite or ONNX file (outputs probabilities)",
+                       description="Export a checkpoint for serving: savedmodel (a folder), "
+                       "tflite or onnx (a file, via tf2onnx). The export outputs probabilities; "
+                       "the label names and the calibrated thresholds are written next to it "
+                       "(<out>.labels.json, or zoo_labels.json inside the SavedModel folder).")
     s.add_argument("name")
-    s.add_argument("inputs", nargs="+")
+    s.add_argument("--format", required=True, choices=("savedmodel", "tflite", "onnx"))
+    s.add_argument("--out", required=True, metavar="PATH")
+    s.add_argument("--force", action="store_true", help="replace an existing --out")
+    s.set_defaults(fn=cmd_export_model)
+
+    s = sub.add_parser("export", help="(split into export-data and export-model)",
+                       add_help=False)
+    s.add_argument("rest", nargs=argparse.REMAINDER)
+    s.set_defaults(fn=cmd_export_removed)
+
+    s = sub.add_parser("predict", help="label sets for inputs (CSV/.npy feature rows, or text "
+                       "files with one document per line)",
+                       description="Label sets for inputs. Feature models: CSV or .npy files of "
+                       "feature rows. Text models: text files with one document per line, '-' "
+                       "for standard input, or --text \"a document\" (repeatable).")
+    s.add_argument("name")
+    s.add_argument("inputs", nargs="*", metavar="FILE")
+    s.add_argument("--text", action="append", metavar="STRING",
+                   help="a document to classify (text models; repeatable)")
     s.add_argument("--threshold", type=float)
-    s.add_argument("--json", action="store_true")
+    s.add_argument("--json", action="store_true", help="print rows {id, labels} as JSON")
+    s.add_argument("--out", metavar="PREDS.csv",
+                   help="write id, labels and one score column per label to this CSV")
+    g = s.add_mutually_exclusive_group()
+    g.add_argument("--progress", action="store_true", default=None,
+                   help="show a progress bar (default: on a terminal, for long inputs)")
+    g.add_argument("--no-progress", dest="progress", action="store_false")
     s.set_defaults(fn=cmd_predict)
 
     s = sub.add_parser("evaluate", help="metrics of a checkpoint on its dataset split")
@@ -507,7 +617,9 @@ def main(argv=None) -> int:
 
     s = sub.add_parser("train", help="train the checkpoint a recipe describes")
     s.add_argument("recipe")
-    s.add_argument("--out")
+    s.add_argument("--out", help="checkpoint folder (default: checkpoints/<dataset>-<arch>)")
+    s.add_argument("--force", action="store_true",
+                   help="without --out: replace an existing checkpoints/<dataset>-<arch>")
     s.set_defaults(fn=cmd_train)
 
     s = sub.add_parser(
@@ -636,7 +748,15 @@ def main(argv=None) -> int:
     a = p.parse_args(argv)
     from zoo.errors import ZooError
     try:
+        if a.command not in LIGHT_COMMANDS:
+            from zoo._quiet import import_backend
+            import_backend()  # TensorFlow's start-up log lines are dropped
+        _check_backend(a)
         return a.fn(a) or 0
+    except BrokenPipeError:  # `zoo list | head`: the reader left; not an error of ours
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
     except (ZooError, OSError) as e:  # OSError: files, network, Hub HTTP errors
         print(f"zoo {a.command}: error: {e}", file=sys.stderr)
         return 2

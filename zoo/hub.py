@@ -1,10 +1,11 @@
-"""Resolve a model reference to a verified local checkpoint folder; publish folders to the Hub.
+"""Resolve a model reference to a verified local checkpoint folder (publishing: zoo.publish).
 
 ``zoo.load(ref)`` tries, in order, and a miss names everything it tried:
 
 1. ``ref`` is a local folder holding ``zoo.json``;
 2. ``ref`` is a pretrained name (``"yeast/mlp"``) found in the checkpoints folder
-   (the source checkout's ``checkpoints/`` or ``$ZOO_CHECKPOINTS``);
+   (the source checkout's ``checkpoints/`` or ``$ZOO_CHECKPOINTS``), or among the few
+   checkpoints a wheel bundles (``zoo/_checkpoints/``, see :data:`BUNDLED`);
 3. the Hugging Face cache (``huggingface_hub.snapshot_download(..., local_files_only=True)``);
 4. a Hub download of repository ``<org>/<dataset>-<arch>`` at the pinned revision
    (org: ``$ZOO_HF_ORG``, default ``zoo-mlc``; endpoint: ``$HF_ENDPOINT``).
@@ -21,10 +22,36 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from zoo._io import sha256_file
 from zoo.errors import CheckpointError, NotFoundError
 
 from zoo.naming import DEFAULT_ORG, default_repo_id, hub_org  # noqa: F401  (re-exported)
+
+# Checkpoints shipped inside the wheel (setup.py copies them at build time; a clone has none:
+# its checkpoints/ folder holds them all).
+BUNDLED = Path(__file__).resolve().with_name("_checkpoints")
+
+
+def local_source(name: str) -> str | None:
+    """Where pretrained ``name`` is on this machine without a download: ``"checkpoints"``
+    (a clone or ``$ZOO_CHECKPOINTS``), ``"bundled"`` (in the wheel), ``"cache"`` (the Hugging
+    Face cache), or ``None``. Reads no file contents."""
+    from zoo import registry
+    from zoo.naming import folder_name, is_pretrained_name
+    if not is_pretrained_name(name):
+        return None
+    root = registry.checkpoints_dir()
+    if root is not None and (root / folder_name(name) / "zoo.json").is_file():
+        return "checkpoints"
+    if (BUNDLED / folder_name(name) / "zoo.json").is_file():
+        return "bundled"
+    entry = registry.pretrained().get(name)
+    if entry:
+        cache = Path(os.environ.get("HF_HUB_CACHE") or Path(
+            os.environ.get("HF_HOME") or Path.home() / ".cache" / "huggingface") / "hub")
+        repo = cache / ("models--" + entry["repo_id"].replace("/", "--")) / "snapshots"
+        if repo.is_dir() and any(repo.iterdir()):
+            return "cache"
+    return None
 
 
 def _snapshot(repo_id: str, revision: str, local_only: bool) -> Path:
@@ -68,10 +95,17 @@ def resolve(ref, revision: str | None = None, download: bool = True):
             if (candidate / "zoo.json").is_file():
                 return candidate, None
             tried.append(f"checkpoints folder {candidate}")
+        if "/" in ref and ref.count("/") == 1:
+            bundled = BUNDLED / registry.folder_name(ref)
+            if (bundled / "zoo.json").is_file():
+                return bundled, None
         if entry is None:
-            known = ", ".join(sorted(entries)) or "none"
-            raise NotFoundError(f"no model named {ref!r}. Tried: " + "; ".join(tried)
-                                + f". Known pretrained names: {known}. `zoo list` shows them.")
+            from zoo.naming import suggestion
+            hint = suggestion(ref, entries) or "."
+            known = (f"Known pretrained names: {', '.join(sorted(entries)) or 'none'}"
+                     if len(entries) <= 10 or hint == "." else f"{len(entries)} pretrained names")
+            raise NotFoundError(f"no model named {ref!r}{hint} Tried: " + "; ".join(tried)
+                                + f". {known}; `zoo list` shows them.")
         repo_id = entry["repo_id"]
         rev = revision or entry.get("revision", "main")
 
@@ -92,42 +126,15 @@ def resolve(ref, revision: str | None = None, download: bool = True):
             tried.append(f"{where} for {repo_id}@{rev}")
             errors.append(f"{type(e).__name__}: {e}".splitlines()[0])
     raise NotFoundError(f"could not find model {ref!r}. Tried: " + "; ".join(tried)
-                        + ". Last error: " + (errors[-1] if errors else "none"))
+                        + ". Last error: " + (errors[-1].rstrip(".") if errors else "none")
+                        + ". An installed wheel bundles only a few checkpoints (`zoo list` marks"
+                        " them); get the others from the Hub (online) or point ZOO_CHECKPOINTS "
+                        "at a clone's checkpoints/ folder")
 
 
 def publish(ref, repo_id: str | None = None, dry_run: bool = False, token: str | None = None,
             commit_message: str | None = None) -> dict:
-    """Upload a checkpoint folder to the Hub (``zoo publish NAME``).
-
-    The folder is verified first. With ``dry_run=True`` nothing is sent; the returned dict lists
-    exactly the files (path, bytes, SHA-256) that would be uploaded and the target repository.
-    """
-    from zoo import checkpoint
-    folder, expected = resolve(ref, download=False)
-    card = checkpoint.verify(folder, expected)
-    repo_id = repo_id or card.get("hub", {}).get("repo_id") or default_repo_id(card["name"])
-    recorded = set(card["files"]) | {"zoo.json"}
-    extra = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*")
-                   if p.is_file() and not any(part.startswith(".") for part in p.relative_to(folder).parts)
-                   and p.relative_to(folder).as_posix() not in recorded)
-    if extra:
-        raise CheckpointError(f"{folder} holds files that zoo.json does not record: {', '.join(extra)};"
-                              " remove them or rewrite the checkpoint before publishing")
-    files = []
-    for p in sorted(folder.rglob("*")):
-        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(folder).parts):
-            rel = p.relative_to(folder).as_posix()
-            # verify() checked the recorded hashes; zoo.json (not self-hashed) is hashed here.
-            files.append({"path": rel, "bytes": p.stat().st_size,
-                          "sha256": card["files"].get(rel) or sha256_file(p)})
-    plan = {"repo_id": repo_id, "folder": str(folder), "files": files, "dry_run": dry_run}
-    if dry_run:
-        return plan
-    import huggingface_hub
-    api = huggingface_hub.HfApi(token=token)
-    api.create_repo(repo_id, exist_ok=True, repo_type="model")
-    info = api.upload_folder(folder_path=str(folder), repo_id=repo_id, repo_type="model",
-                             allow_patterns=[f["path"] for f in files],
-                             commit_message=commit_message or f"zoo publish {card['name']}")
-    plan["commit"] = getattr(info, "oid", None) or str(info)
-    return plan
+    """Alias of :func:`zoo.publish.publish` (publishing lives in :mod:`zoo.publish`)."""
+    from zoo.publish import publish as _publish
+    return _publish(ref, repo_id=repo_id, dry_run=dry_run, token=token,
+                    commit_message=commit_message)
