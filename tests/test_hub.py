@@ -21,6 +21,7 @@ from fake_hub import FakeHub, configure_hf
 
 from zoo import api, checkpoint, registry
 from zoo import hub as zhub
+from zoo import publish as zpublish
 from zoo.errors import CheckpointError, NotFoundError
 
 NAME = "emotions/mlp"
@@ -214,7 +215,7 @@ def _expected_plan(folder):
 
 
 def test_publish_dry_run_lists_files_and_sends_nothing(hub, folder, repo_id):
-    plan = zhub.publish(folder, dry_run=True)
+    plan = zpublish.publish(folder, dry_run=True)
     assert plan["dry_run"] is True and plan["repo_id"] == repo_id
     assert plan["files"] == _expected_plan(folder)
     assert {f["path"] for f in plan["files"]} == {"config.json", "metadata.json",
@@ -241,8 +242,8 @@ def test_publish_then_fresh_download_is_byte_identical(hub, index, folder, tmp_p
     monkeypatch.setenv("ZOO_CHECKPOINTS", str(folder.parent))     # publish by name
     target = "me/published-emotions"
     with pytest.raises(Exception, match="401"):
-        zhub.publish(NAME, repo_id=target, token="wrong")
-    plan = zhub.publish(NAME, repo_id=target, token="fake")
+        zpublish.publish(NAME, repo_id=target, token="wrong")
+    plan = zpublish.publish(NAME, repo_id=target, token="fake")
     assert plan["commit"] == hub.repos[target].refs["main"]
     posted = [p for m, p in hub.requests if m == "POST"]
     assert f"/api/models/{target}/commit/main" in posted
@@ -257,7 +258,7 @@ def test_publish_then_fresh_download_is_byte_identical(hub, index, folder, tmp_p
     assert got == _tree(folder)
     # Publishing the same folder again commits nothing new.
     before = hub.repos[target].refs["main"]
-    assert zhub.publish(NAME, repo_id=target, token="fake")["commit"] == before
+    assert zpublish.publish(NAME, repo_id=target, token="fake")["commit"] == before
 
 
 # ----------------------------------------------------------------------------- (d) misses
@@ -295,4 +296,4 @@ def test_publish_refuses_unrecorded_files(folder, tmp_path):
     shutil.copytree(folder, copy)
     (copy / "notes.txt").write_text("not part of the checkpoint")
     with pytest.raises(CheckpointError, match="does not record: notes.txt"):
-        zhub.publish(copy, dry_run=True)
+        zpublish.publish(copy, dry_run=True)

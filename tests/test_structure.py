@@ -163,7 +163,7 @@ def test_input_kinds_refuse_bad_shapes_before_the_compiled_call():
         model.predict_proba(np.zeros((2, 3, 103)))
     x = np.zeros((3, 103))
     x[2, 7] = np.inf
-    with pytest.raises(DataFormatError, match="row 2, column 7"):
+    with pytest.raises(DataFormatError, match=r"x\[2, 7\] \(0-based row, column\) = inf"):
         model.predict_proba(x)
     # the model still works on good input after refusing bad input
     np.testing.assert_array_equal(model.predict_proba(np.zeros((2, 103))), ok)

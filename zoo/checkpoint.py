@@ -284,11 +284,11 @@ def read(folder, expected_hashes: dict | None = None, verify_hashes: bool = True
 
     ``card``: the already verified ``zoo.json`` (with ``verify_hashes=False``: the caller,
     :mod:`zoo.saved`, hashed the files once already). Keras ``safe_mode`` stays on (no
-    arbitrary code from lambdas is deserialized).
+    arbitrary code from lambdas is deserialized). The model's layer classes must be registered
+    (``import zoo.models``; :mod:`zoo.saved` does it): this module sits below the models.
     """
     import keras
 
-    import zoo.models  # noqa: F401  (registers the zoo's Keras layers and architectures)
     from zoo import losses, metrics, thresholds  # noqa: F401  (their Keras objects)
 
     folder = Path(folder)

@@ -124,9 +124,9 @@ def _thresholds_from_ref(ref, names, dataset):
     if path.suffix.lower() == ".json" or path.exists():
         raise DataFormatError("no such thresholds file" if not path.exists() else
                               "not a file", path=path)
-    from zoo import api
+    from zoo.saved import open_saved
     try:
-        card = api.info(str(ref))
+        card = open_saved(str(ref)).info()
     except NotFoundError:
         raise ZooError(f"thresholds {str(ref)!r}: neither a JSON file nor a checkpoint name "
                        "(`zoo list` shows the names)") from None

@@ -46,7 +46,7 @@ def score(model, x, y, *, name, dataset, split, source=None, note=None, save_sco
     from zoo import metrics
     proba = model.predict_proba(x, batch_size)
     if save_scores is not None:
-        from zoo.compare import write_scores  # (moving to zoo.scores)
+        from zoo.scores import write_scores
         write_scores(save_scores, proba, model.label_names)
     values = metrics.evaluate(y, proba, y_pred=model.thresholds.apply(proba),
                               groups=metric_groups(dataset))

@@ -130,11 +130,3 @@ def resolve(ref, revision: str | None = None, download: bool = True):
                         + ". An installed wheel bundles only a few checkpoints (`zoo list` marks"
                         " them); get the others from the Hub (online) or point ZOO_CHECKPOINTS "
                         "at a clone's checkpoints/ folder")
-
-
-def publish(ref, repo_id: str | None = None, dry_run: bool = False, token: str | None = None,
-            commit_message: str | None = None) -> dict:
-    """Alias of :func:`zoo.publish.publish` (publishing lives in :mod:`zoo.publish`)."""
-    from zoo.publish import publish as _publish
-    return _publish(ref, repo_id=repo_id, dry_run=dry_run, token=token,
-                    commit_message=commit_message)

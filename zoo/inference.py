@@ -59,6 +59,12 @@ class MultiLabelModel:
             import keras
             model = self.keras_model
             backend = keras.backend.backend()
+            if backend != "tensorflow" and not self.input_kind.numeric:
+                from zoo.errors import ZooError
+                raise ZooError(f"{self.name or 'this model'} reads raw {self.kind} with a "
+                               "TensorFlow string tokenizer inside the model, which the "
+                               f"{backend!r} Keras backend cannot run: use "
+                               "KERAS_BACKEND=tensorflow for text models")
             if backend == "tensorflow":
                 import tensorflow as tf
 
@@ -134,14 +140,11 @@ class MultiLabelModel:
         return out
 
     def _rule(self, threshold):
+        """The decision rule of a ``threshold`` spec (:func:`zoo.thresholds.parse`: the one
+        parser; ``None`` is the calibrated rule, ``1.5`` or ``"top_k"`` are refused)."""
         from zoo import thresholds as th
-        if threshold is None:
-            return self.thresholds
-        if isinstance(threshold, (int, float)):
-            return th.GlobalThreshold(float(threshold))
-        if hasattr(threshold, "apply"):
-            return threshold
-        return th.PerLabelThreshold(np.asarray(threshold, dtype=np.float64))
+        return th.parse(threshold, len(self.label_names), self.label_names,
+                        default=self.thresholds)
 
     def evaluate(self, x, y, threshold=None, batch_size: int = 1024) -> dict[str, Any]:
         """``zoo.metrics.evaluate`` of this model's scores and decisions on (x, y)."""

@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
+from zoo.data.validate import check_finite
 from zoo.errors import DataFormatError, NotFoundError, ZooError
 
 _KINDS: dict[str, "InputKind"] = {}
@@ -116,30 +117,6 @@ class InputKind:
         raise NotImplementedError
 
 
-def _rows_error(what: str) -> DataFormatError:
-    return DataFormatError(what)
-
-
-def check_finite(x, source: str = "input") -> None:
-    """Refuse NaN or infinite values, naming the first bad row and column (0-based)."""
-    if sp.issparse(x):
-        data = np.asarray(x.data)
-        if data.size and not np.all(np.isfinite(data)):
-            coo = sp.coo_matrix(x)
-            bad = np.flatnonzero(~np.isfinite(coo.data))[0]
-            r, c, v = int(coo.row[bad]), int(coo.col[bad]), coo.data[bad]
-            raise DataFormatError(f"{source}: row {r}, column {c} is {v}; the model needs finite "
-                                  "numbers (impute missing values before predicting)")
-        return
-    arr = np.asarray(x)
-    if arr.dtype.kind in "fc" and not np.all(np.isfinite(arr)):
-        idx = np.argwhere(~np.isfinite(arr))[0]
-        where = ", ".join(f"{n} {int(i)}" for n, i in zip(("row", "column", "axis 2", "axis 3"),
-                                                          idx))
-        raise DataFormatError(f"{source}: {where} is {arr[tuple(idx)]}; the model needs finite "
-                              "numbers (impute missing values before predicting)")
-
-
 class FeaturesKind(InputKind):
     """Numeric feature rows (dense or sparse), standardized inside the model."""
     name = "features"
@@ -220,7 +197,7 @@ class FeaturesKind(InputKind):
                                   f"array (rows, {want or 'features'}) or one 1-D row")
         if want is not None and x.shape[1] != want:
             raise DataFormatError(f"this model takes {want} features per row, got {x.shape[1]}")
-        check_finite(x, "feature input")
+        check_finite(x, "x")
         for i in range(0, x.shape[0], batch_size):
             b = x[i:i + batch_size]
             yield np.asarray(b.toarray() if sp.issparse(b) else b, dtype=np.float32)
@@ -343,7 +320,7 @@ class ImageKind(InputKind):
         if size and tuple(x.shape[1:3]) != tuple(size):
             raise DataFormatError(f"this model takes {size[0]}x{size[1]} images, got "
                                   f"{x.shape[1]}x{x.shape[2]} (pass file paths to resize)")
-        check_finite(x if x.dtype.kind == "f" else x[:0], "image input")
+        check_finite(x, "images")
         for i in range(0, x.shape[0], batch_size):
             yield x[i:i + batch_size]
 

@@ -50,6 +50,7 @@ class Saved:
 
     def keras_model(self):
         """The Keras model (files were verified by :func:`open_saved`: not hashed again)."""
+        import zoo.models  # noqa: F401  (registers the zoo's layers and architectures)
         model, _ = checkpoint.read(self.folder, verify_hashes=False, card=self.card)
         return model
 

@@ -70,13 +70,10 @@ def register(name: str, *, kind: str, grid=(), untuned: bool = True):
     return deco
 
 
-def _load_catalog():
-    from zoo.baselines import catalog  # noqa: F401  (its decorators fill the registry)
-
-
 def get(name: str) -> BaselineSpec:
-    """The registered baseline ``name``; ValueError listing the known names otherwise."""
-    _load_catalog()
+    """The registered baseline ``name``; ValueError listing the known names otherwise.
+    (:mod:`zoo.baselines.catalog` registers the zoo's; importing :mod:`zoo.baselines` loads it.
+    This module imports no catalog: that would be an import cycle.)"""
     if name not in _REGISTRY:
         raise ValueError(f"unknown baseline {name!r}; known: {list(_REGISTRY)}")
     return _REGISTRY[name]
@@ -85,6 +82,5 @@ def get(name: str) -> BaselineSpec:
 def names(kind: str | None = None, untuned: bool | None = None) -> tuple:
     """Registered names (registration order), optionally of one ``kind`` / with an untuned
     variant (``untuned=True``)."""
-    _load_catalog()
     return tuple(n for n, s in _REGISTRY.items()
                  if (kind is None or s.kind == kind) and (untuned is None or s.untuned == untuned))

@@ -45,7 +45,7 @@ from pathlib import Path
 
 import numpy as np
 
-from zoo.baselines import registry
+from zoo.baselines import catalog, registry  # noqa: F401  (catalog registers the baselines)
 from zoo.errors import ZooError
 
 FORMAT = 2
