@@ -49,7 +49,7 @@ def check_round_trips(model, tmp_path, x=None):
 
 def check_head_arch(model, arch):
     """The registered head pattern selects exactly the ``head`` sub-model."""
-    assert zoo.registry.get_architecture(arch).head_layers(model) == ["head"]
+    assert zoo.models.get_architecture(arch).head_layers(model) == ["head"]
 
 
 def fit_lowers_loss(model, num_labels, epochs=10, lr=3e-3, loss="bce"):

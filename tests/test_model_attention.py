@@ -164,10 +164,10 @@ def test_models_ignore_padding_end_to_end(builder, extra):
 
 
 def test_registered_and_builder_defaults():
-    assert {"lwan", "lsan"} <= set(zoo.registry.list_architectures())
-    d = zoo.registry.get_architecture("lsan").defaults
+    assert {"lwan", "lsan"} <= set(zoo.models.list_architectures())
+    d = zoo.models.get_architecture("lsan").defaults
     assert (d["embedding_dim"], d["rnn_units"], d["attention_units"]) == (300, 300, 200)
-    assert zoo.registry.get_architecture("lwan").kind == "text"
+    assert zoo.models.get_architecture("lwan").kind == "text"
     with pytest.raises(ValueError, match="normalize"):
         LabelAttention(2, normalize="sparsemax")
     with pytest.raises(ValueError, match="even"):
@@ -178,7 +178,7 @@ def test_registered_and_builder_defaults():
 def test_checkpoint_round_trip_with_raw_strings(arch, tmp_path):
     keras.utils.set_random_seed(1)
     extra = {"attention_units": 4, "mlp_units": 5} if arch == "lsan" else {}
-    model = zoo.registry.build(arch, num_labels=3, train_inputs=TEXTS, sequence_length=10,
+    model = zoo.models.build(arch, num_labels=3, train_inputs=TEXTS, sequence_length=10,
                                **SMALL, **extra)
     card = checkpoint.new_card(
         name=f"toy/{arch}", architecture=arch, dataset="toy", kind="text",

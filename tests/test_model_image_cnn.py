@@ -11,7 +11,7 @@ from zoo.models import backbones
 from zoo.models.image_cnn import ResidualBlock, build_head, cnn
 from zoo.models.image_common import GroupWiseLinear, sine_position_encoding
 from zoo.models.image_effnet import effnet
-from zoo.registry import get_architecture
+from zoo.models import get_architecture
 
 TINY = dict(image_size=(64, 64), widths=(8, 16), blocks=(1, 1))
 

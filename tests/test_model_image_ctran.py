@@ -8,7 +8,7 @@ import zoo
 from image_models import (SMALL, check_head_arch, check_output, check_round_trips,
                           fit_lowers_loss, images)
 from zoo.models.image_ctran import CTranEncoder, LabelMaskModel, build_head, ctran, predict_with_states
-from zoo.registry import get_architecture
+from zoo.models import get_architecture
 
 OPTS = dict(d_model=16, num_heads=2, num_layers=2, dropout=0.0)
 FMAP = (2, 2, 8)

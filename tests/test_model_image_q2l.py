@@ -6,7 +6,7 @@ import pytest
 
 from image_models import SMALL, check_head_arch, check_output, check_round_trips, fit_lowers_loss
 from zoo.models.image_q2l import build_head, q2l
-from zoo.registry import get_architecture
+from zoo.models import get_architecture
 
 OPTS = dict(d_model=16, num_heads=2, intermediate_dim=32, dropout=0.0)
 FMAP = (3, 3, 8)

@@ -197,7 +197,7 @@ def test_from_preset_runs_raw_strings_and_keeps_the_backbone(tiny_preset, tmp_pa
 
 def test_registered_builder_accepts_a_preset(tiny_preset):
     folder, _ = tiny_preset
-    model = zoo.registry.get_architecture("transformer").build(
+    model = zoo.models.get_architecture("transformer").build(
         num_labels=2, preset=str(folder), sequence_length=8, pooling="mean")
     assert np.asarray(model(_strings("good day"))).shape == (1, 2)
     with pytest.raises(ValueError, match="max_sequence_length"):

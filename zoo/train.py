@@ -247,10 +247,10 @@ def fit(architecture: str, train, valid, options: dict | None = None, *, seed: i
     post_fit = getattr(inspect.getmodule(get_architecture(architecture).builder),
                        "post_fit", None)
     post_fit_info = post_fit(model, train, valid) if callable(post_fit) else None
-    adjustment_info = None
+    adjustment_info, shift = None, None
     if cfg["logit_adjustment"] is not None:
-        model, adjustment_info = _logit_adjustment(model, train_labels, valid,
-                                                   cfg["logit_adjustment"])
+        model, adjustment_info, shift = _logit_adjustment(model, train_labels, valid,
+                                                          cfg["logit_adjustment"])
 
     # Calibrate decisions on the validation split only.
     from zoo.inference import MultiLabelModel
@@ -261,6 +261,17 @@ def fit(architecture: str, train, valid, options: dict | None = None, *, seed: i
     rule_name = tcfg["rule"]
     if rule_name == "per_label":
         rule = th.tune_per_label(y_val, s_val, fallback=float(tcfg["fallback"]))
+    elif rule_name == "global" and shift is not None:
+        # One global cut on the scores *before* the logit adjustment, expressed per label on
+        # the adjusted scores: the decisions are those of the unadjusted model (whose scores
+        # are calibrated), while the scores rank labels within an example the balanced way.
+        p = np.clip(s_val.astype(np.float64), 1e-12, 1 - 1e-12)
+        plain = 1 / (1 + np.exp(-(np.log(p / (1 - p)) - shift)))
+        cut = float(th.tune_global(y_val, plain).threshold)
+        cut_logit = np.log(cut / (1 - cut)) if 0 < cut < 1 else (-np.inf if cut <= 0 else np.inf)
+        rule = th.PerLabelThreshold(1 / (1 + np.exp(-(cut_logit + shift))))
+        adjustment_info["thresholds"] = (f"global cut {cut:.6g} tuned on the unadjusted valid "
+                                         "scores, expressed per label on the adjusted scores")
     elif rule_name == "global":
         rule = th.tune_global(y_val, s_val)
     elif rule_name == "fixed":
@@ -293,7 +304,8 @@ DEFAULT_TAUS = (0.0, 0.125, 0.25, 0.375, 0.5, 0.625, 0.75, 0.875, 1.0)
 
 def _logit_adjustment(model, train_labels, valid, spec):
     """Append a post-hoc logit adjustment (``zoo.models.calibration``) with ``tau`` fixed or
-    chosen on ``valid`` (``{"select_on": metric, "taus": [...]}``); returns (model, info)."""
+    chosen on ``valid`` (``{"select_on": metric, "taus": [...]}``); returns (model, info,
+    the per-label logit shift or None)."""
     from zoo import kinds
     from zoo import metrics as zm
     from zoo.inference import MultiLabelModel
@@ -330,8 +342,8 @@ def _logit_adjustment(model, train_labels, valid, spec):
     info["tau"] = tau
     if tau == 0.0:
         info["note"] = "tau = 0: no layer appended"
-        return model, info
-    return adjust(model, tau * offsets), info
+        return model, info, None
+    return adjust(model, tau * offsets), info, tau * offsets
 
 
 def _image_size(model):
