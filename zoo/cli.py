@@ -101,10 +101,8 @@ def cmd_info(a):
     folder = Path(card["path"])
     size = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
     inp = card.get("input") or {}
-    kind = card.get("kind", "features")
-    what = (f"{inp['num_features']} features per row" if inp.get("num_features")
-            else {"text": "raw strings, tokenized inside the model",
-                  "image": "images"}.get(kind, kind))
+    from zoo import kinds
+    what = kinds.of_card(card).describe(inp)
     print(f"{card['name']}: {card.get('architecture')} on {card.get('dataset')} "
           f"(input: {what})")
     print(f"  folder:      {folder} ({_size(size)}"
@@ -130,10 +128,8 @@ def cmd_info(a):
 
 
 def cmd_download(a):
-    from zoo import checkpoint, hub
-    folder, expected = hub.resolve(a.name, revision=a.revision)
-    checkpoint.verify(folder, expected)
-    print(folder)
+    from zoo.saved import open_saved
+    print(open_saved(a.name, revision=a.revision).folder)
 
 
 def cmd_export_data(a):
@@ -146,7 +142,9 @@ def cmd_export_data(a):
     out = write_csv(MultiLabelDataset(x=ds.x, y=y, label_names=new_names, kind=ds.kind,
                                       feature_names=ds.feature_names, name=ds.name,
                                       split=ds.split), a.out, layout=a.layout)
-    what = f"{ds.num_features} features" if ds.kind == "features" else ds.kind
+    from zoo import kinds
+    kind = kinds.get(ds.kind)
+    what = kind.describe(kind.input_spec(ds))
     print(f"wrote {a.dataset} {a.split}: {len(ds)} rows ({what}, {len(new_names)} labels: "
           f"{', '.join(new_names)}) to {out}")
 
@@ -174,7 +172,7 @@ def cmd_predict(a):
     if a.threshold is not None and not 0.0 <= a.threshold <= 1.0:
         raise ZooError(f"--threshold is a probability cut in [0, 1], got {a.threshold}")
     model = zoo.load(a.name)
-    texts = model.kind == "text"
+    texts = model.input_kind.takes_strings
     if a.text and not texts:
         raise ZooError(f"--text is for text models; {a.name} takes {model.kind} inputs "
                        "(give CSV or .npy files)")
@@ -522,10 +520,11 @@ def _check_backend(a):
     if name:
         import zoo
         try:
-            kind = zoo.info(name).get("kind")
+            from zoo import kinds
+            kind = kinds.of_card(zoo.info(name))
         except ZooError:
             return  # the command reports the name problem itself
-        if kind == "text":
+        if not kind.numeric:
             raise ZooError(f"{name} is a text model: its tokenizer runs TensorFlow string ops, "
                            f"which the {backend!r} Keras backend cannot run; use "
                            "KERAS_BACKEND=tensorflow (the default)")

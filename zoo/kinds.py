@@ -24,11 +24,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
-import scipy.sparse as sp
-
-from zoo.data.validate import check_finite
 from zoo.errors import DataFormatError, NotFoundError, ZooError
+
+# numpy / scipy / the validators are imported inside the methods: `zoo info` and `zoo list`
+# ask a kind to describe itself and must start without them (issue 11: under 1 s).
 
 _KINDS: dict[str, "InputKind"] = {}
 
@@ -72,6 +71,8 @@ class InputKind:
     preprocess_before_cache: bool = False
     #: the default (label-preserving) augmentation applies
     augmentable: bool = False
+    #: user inputs are strings (a text file is read one document per line)
+    takes_strings: bool = False
 
     def tf_rows(self, ds, image_size=None):
         """``(per-row tf.data.Dataset of x, rows are sparse, per-row decode fn or None)``."""
@@ -123,6 +124,7 @@ class FeaturesKind(InputKind):
     baselines = ("br_lr", "br_svm", "cc_lr", "mlknn", "rf")
 
     def builder_inputs(self, arch, train, options, fitted):
+        import numpy as np
         standardize = options.pop("standardize", True)
         kwargs = {"num_features": train.num_features}
         if standardize:
@@ -136,6 +138,7 @@ class FeaturesKind(InputKind):
         return kwargs, {"standardize": standardize}
 
     def restore(self, keras_model, card):
+        import numpy as np
         import keras
         if not (card.get("architecture_options") or {}).get("standardize", True):
             return {}
@@ -173,6 +176,8 @@ class FeaturesKind(InputKind):
         return f"rows of {n} numeric features" if n else "rows of numeric features"
 
     def tf_rows(self, ds, image_size=None):
+        import numpy as np
+        import scipy.sparse as sp
         import tensorflow as tf
 
         from zoo.data.tensors import sparse_tensor
@@ -182,6 +187,9 @@ class FeaturesKind(InputKind):
             False, None
 
     def batches(self, x, spec, batch_size):
+        import numpy as np
+        import scipy.sparse as sp
+        from zoo.data.validate import check_finite
         if sp.issparse(x):
             x = sp.csr_matrix(x)
         else:
@@ -209,6 +217,7 @@ class TextKind(InputKind):
     baselines = ("tfidf_br_lr", "tfidf_br_svm")
     numeric = False
     preprocess_before_cache = True
+    takes_strings = True
 
     def tf_rows(self, ds, image_size=None):
         import tensorflow as tf
@@ -247,6 +256,7 @@ class TextKind(InputKind):
                 "token [UNK]")
 
     def batches(self, x, spec, batch_size):
+        import numpy as np
         if isinstance(x, str):
             x = [x]
         if isinstance(x, np.ndarray) and x.ndim != 1:
@@ -268,6 +278,7 @@ class ImageKind(InputKind):
     augmentable = True
 
     def tf_rows(self, ds, image_size=None):
+        import numpy as np
         import os
 
         import tensorflow as tf
@@ -291,6 +302,7 @@ class ImageKind(InputKind):
         return {}, {}
 
     def input_spec(self, ds, model=None):
+        import numpy as np
         spec = {"kind": self.name}
         shape = tuple(model.inputs[0].shape[1:3]) if model is not None else ()
         if len(shape) == 2 and all(isinstance(d, int) for d in shape):
@@ -304,6 +316,8 @@ class ImageKind(InputKind):
         return f"images ({size[0]}x{size[1]} RGB)" if size else "images (paths or arrays)"
 
     def batches(self, x, spec, batch_size):
+        import numpy as np
+        from zoo.data.validate import check_finite
         size = spec.get("image_size")
         if isinstance(x, (str, Path)):
             x = [x]

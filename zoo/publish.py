@@ -69,9 +69,9 @@ def check_can_upload(token: str | None = None, endpoint: str | None = None,
 def plan_upload(ref, repo_id: str | None = None) -> dict:
     """What :func:`publish` would upload: ``{"repo_id", "namespace", "namespace_note",
     "folder", "files": [{"path", "bytes", "sha256"}]}``; the folder is verified first."""
-    from zoo import checkpoint, hub
-    folder, expected = hub.resolve(ref, download=False)
-    card = checkpoint.verify(folder, expected)
+    from zoo.saved import open_saved
+    saved = open_saved(ref, download=False)
+    folder, card = saved.folder, saved.card
     if repo_id:
         source = "--repo-id"
     elif card.get("hub", {}).get("repo_id"):
