@@ -78,6 +78,12 @@ class InputKind:
         """``(per-row tf.data.Dataset of x, rows are sparse, per-row decode fn or None)``."""
         raise NotImplementedError
 
+    def training_batches(self, ds, model, *, training: bool, batch_size: int, seed=0,
+                         augment=None, drop_remainder: bool = False):
+        """A kind's own ``tf.data`` pipeline for training ``model`` on ``ds``, or ``None`` for
+        the generic :func:`zoo.data.pipeline.to_tf_dataset`."""
+        return None
+
     # ------------------------------------------------------------------ training side
     def builder_inputs(self, arch, train, options: dict, fitted: dict) -> tuple[dict, dict]:
         """Builder keyword arguments fitted on ``train`` (unless ``fitted`` supplies them),
@@ -277,9 +283,23 @@ class ImageKind(InputKind):
     baselines = ("br_lr", "mlknn")  # on frozen backbone features
     augmentable = True
 
-    def tf_rows(self, ds, image_size=None):
+    def training_batches(self, ds, model, *, training, batch_size, seed=0, augment=None,
+                         drop_remainder=False):
+        """Image files: decode, cache, random resized crop + flip when training
+        (:func:`zoo.data.images.image_dataset`) at the model's input size."""
         import numpy as np
+        if isinstance(ds.x, np.ndarray):
+            return None
+        from zoo.data.images import image_dataset
+        size = tuple(model.inputs[0].shape[1:3])
+        return image_dataset(ds, image_size=size, training=training, batch_size=batch_size,
+                             augment=bool(augment) and training, seed=seed,
+                             drop_remainder=drop_remainder)
+
+    def tf_rows(self, ds, image_size=None):
         import os
+
+        import numpy as np
 
         import tensorflow as tf
 

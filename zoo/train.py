@@ -197,15 +197,13 @@ def fit(architecture: str, train, valid, options: dict | None = None, *, seed: i
         rep = strategy.num_replicas_in_sync
         bs = max(rep, bs - bs % rep)
         vbs = max(rep, min(vbs, len(valid) - len(valid) % rep))
-    if train.kind == "image" and fit_model is model and not isinstance(train.x, np.ndarray):
-        # image files, encoder trained: decode, cache, random resized crop + flip in tf.data
-        from zoo.data.images import image_dataset
-        size = _image_size(model)
-        train_data = image_dataset(train, image_size=size, training=True, batch_size=bs,
-                                   augment=bool(cfg["augment"]), seed=seed,
-                                   drop_remainder=not uneven_ok)
-        valid_data = image_dataset(valid_fit, image_size=size, training=False, batch_size=vbs,
-                                   drop_remainder=not uneven_ok)
+    own = kinds.get(train.kind) if fit_model is model else None
+    train_data = own and own.training_batches(train, model, training=True, batch_size=bs,
+                                              seed=seed, augment=cfg["augment"],
+                                              drop_remainder=not uneven_ok)
+    if train_data is not None:  # the input kind's own pipeline (e.g. image files)
+        valid_data = own.training_batches(valid_fit, model, training=False, batch_size=vbs,
+                                          drop_remainder=not uneven_ok)
     else:
         train_data = pipeline.to_tf_dataset(
             train, batch_size=bs, shuffle=True, seed=seed, drop_remainder=not uneven_ok,
