@@ -270,6 +270,7 @@ def fit(architecture: str, train, valid, options: dict | None = None, *, seed: i
         rule = th.PerLabelThreshold(1 / (1 + np.exp(-(cut_logit + shift))))
         adjustment_info["thresholds"] = (f"global cut {cut:.6g} tuned on the unadjusted valid "
                                          "scores, expressed per label on the adjusted scores")
+        adjustment_info["global_cut"] = cut
     elif rule_name == "global":
         rule = th.tune_global(y_val, s_val)
     elif rule_name == "fixed":
