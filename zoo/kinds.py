@@ -179,7 +179,7 @@ class FeaturesKind(InputKind):
 
     def describe(self, spec):
         n = spec.get("num_features")
-        return f"rows of {n} numeric features" if n else "rows of numeric features"
+        return f"{n} features per row" if n else "numeric feature rows"
 
     def tf_rows(self, ds, image_size=None):
         import numpy as np
@@ -255,7 +255,7 @@ class TextKind(InputKind):
                        "WordPiece layer to take its vocabulary from")
 
     def describe(self, spec):
-        return "raw text (one string per document)"
+        return "raw strings, tokenized inside the model"
 
     def transfer_note(self, spec, ds, retrained):
         return ("the base's vocabulary; words it does not hold map to the out-of-vocabulary "
