@@ -14,6 +14,11 @@ CARD_METRICS = [
     ("mean_average_precision", "mAP (macro)"), ("precision_at_1", "P@1"),
     ("precision_at_3", "P@3"), ("one_error", "One-error"), ("ranking_loss", "Ranking loss"),
     ("coverage", "Coverage"), ("lrap", "LRAP"), ("macro_auc", "Macro AUC"),
+    # the image-annotation protocol (top-5 labels per example, averaged over labels)
+    ("annot_top5_precision", "Annotation P (top-5, per label)"),
+    ("annot_top5_recall", "Annotation R (top-5, per label)"),
+    ("annot_top5_f1", "Annotation F1 (top-5, per label)"),
+    ("annot_top5_n_plus", "N+ (labels with recall > 0)"),
 ]
 LOWER_IS_BETTER = {"hamming_loss", "one_error", "ranking_loss", "coverage"}
 TASK_TYPE = {"text": "text-classification", "image": "image-classification",
@@ -103,6 +108,23 @@ def render(card: dict, metrics: dict | None) -> str:
         " **These weights were trained on a CPU**; the code also runs on GPUs.",
         f"- Parameters: {card.get('parameters', '?')}.",
     ]
+    cfg = tr.get("train_config") or {}
+    if cfg.get("encoder") == "frozen":
+        body.append("- CPU budget: the backbone (encoder) was frozen; its features of every "
+                    "training image" + (" and of its mirror image" if cfg.get("mirror") else "")
+                    + " were computed once and cached (`zoo.encoding`), and only the head "
+                    "trained.")
+    adj = tr.get("logit_adjustment")
+    if adj and adj.get("tau"):
+        body.append(f"- Scores are logit-adjusted for the long-tailed labels (Menon et al., "
+                    f"ICLR 2021; tau = {adj['tau']:g} chosen on the validation split for "
+                    f"`{adj.get('select_on', '?')}`): `predict_proba` ranks labels within an "
+                    "example the balanced way and is *not* a calibrated probability; "
+                    "`predict`/`predict_labels` apply per-label cuts that reproduce the "
+                    "unadjusted model's calibrated global cut.")
+    if card.get("weights_dtype") == "float16":
+        body.append("- Weights are stored in float16 (the model computes in float32); the "
+                    "results above were measured on the stored weights.")
     if ft:
         reinit = ft.get("reinitialized")
         reinit = (", ".join(f"`{k}` ({v})" for k, v in reinit.items()) or "none"
