@@ -92,3 +92,29 @@ def test_float16_storage_halves_the_weights_and_loads_as_float32(tmp_path):
     assert all(str(w.dtype) == "float32" for w in b.keras_model.weights)
     x = np.random.default_rng(0).random((5, 20)).astype("float32")
     np.testing.assert_allclose(b.predict_proba(x), a.predict_proba(x), atol=2e-3)
+
+
+def test_finetune_an_image_checkpoint_on_an_image_folder(tmp_path, cache):
+    """The README's promise: `zoo finetune` on a user image folder + label CSV, new labels."""
+    import zoo
+    from zoo.data.images import load_images  # noqa: F401  (TensorFlow decodes the PNGs)
+    import tensorflow as tf
+    rng = np.random.default_rng(0)
+    rows = ["path,cat,dog"]
+    for i in range(24):
+        img = rng.integers(0, 255, size=(40, 48, 3)).astype(np.uint8)
+        cat, dog = i % 2, int(i % 3 == 0)
+        img[:, :, 0] = 250 if cat else img[:, :, 0]
+        tf.io.write_file(str(tmp_path / f"im{i}.png"), tf.io.encode_png(img))
+        rows.append(f"im{i}.png,{cat},{dog}")
+    (tmp_path / "labels.csv").write_text("\n".join(rows) + "\n")
+    out = tmp_path / "mine"
+    r = zoo.finetune("corel5k-images/effnet", str(tmp_path), out=out, epochs=2, verbose=0,
+                     name="pets/effnet")
+    assert r.card["finetune"]["reinitialized"]["head"].startswith("depends on the label set")
+    assert "backbone" in r.card["finetune"]["kept"]
+    assert r.card["training"]["train_config"]["encoder"] == "frozen"   # inherited
+    model = zoo.load(out)
+    assert model.label_names == ["cat", "dog"]
+    sets = model.predict_labels([str(tmp_path / "im0.png"), str(tmp_path / "im1.png")])
+    assert len(sets) == 2 and all(set(s) <= {"cat", "dog"} for s in sets)

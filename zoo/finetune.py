@@ -85,7 +85,8 @@ __all__ = ["finetune", "FinetuneResult", "INPUT_MISMATCH", "VALID_FRACTION"]
 INPUT_MISMATCH = ("refuse", "retrain")
 VALID_FRACTION = 0.1
 #: Training options inherited from the base checkpoint's training configuration.
-INHERITED = ("loss", "loss_options", "optimizer", "learning_rate", "weight_decay", "batch_size")
+INHERITED = ("loss", "loss_options", "optimizer", "learning_rate", "weight_decay", "batch_size",
+             "encoder", "mirror")  # an image base trained on cached features fine-tunes so too
 DEFAULT_THRESHOLDS = {"rule": "global"}
 
 
