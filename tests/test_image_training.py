@@ -94,6 +94,7 @@ def test_float16_storage_halves_the_weights_and_loads_as_float32(tmp_path):
     np.testing.assert_allclose(b.predict_proba(x), a.predict_proba(x), atol=2e-3)
 
 
+@pytest.mark.slow
 def test_finetune_an_image_checkpoint_on_an_image_folder(tmp_path, cache):
     """The README's promise: `zoo finetune` on a user image folder + label CSV, new labels."""
     import zoo
