@@ -430,8 +430,9 @@ corel5k-images (5,000 Corel photos, 260 tags) the image-annotation split of Duyg
   those papers (`zoo.metrics.annotation_metrics`): every test photo is annotated with its 5
   best-scored tags; Annot. P@5 and R@5 are the per-tag precision and recall averaged over all
   260 tags (a tag never predicted has precision 0), Annot. F1@5 = 2PR/(P+R) of the two means,
-  N+ the number of tags with recall > 0. They use no threshold, so untuned and tuned rows of
-  a baseline differ there only by their hyper-parameters.
+  N+ the number of tags with recall > 0. They use no threshold: untuned and tuned rows of a
+  baseline differ there only by their hyper-parameters and training rows (`train_full` vs
+  `train`).
 
 Decision metrics (F1s, Hamming loss) of untuned baselines are uncalibrated; compare checkpoints
 with the tuned rows (the summary below does). Ranking metrics (mAP = macro average precision, one-error, ranking

@@ -10,7 +10,7 @@
 | rf             | features | random forest, 100 trees (tuned row only) | leaf size / depth   |
 | tfidf-br-lr    | text     | TF-IDF + BR logistic regression, C=1      | C in 1, 10, 100     |
 | tfidf-br-svm   | text     | TF-IDF + BR linear SVM, C=1               | C in 0.1 .. 3       |
-| img-br-lr      | image    | frozen backbone, pooled; BR + LR, C=1     | C in 0.01 .. 10     |
+| img-br-lr      | image    | frozen backbone, pooled; BR + LR, C=1     | C in 0.001 .. 1     |
 | img-mlknn      | image    | frozen backbone, pooled; ML-kNN, k=10     | k in 5, 10, 20      |
 +----------------+----------+-------------------------------------------+---------------------+
 
@@ -115,7 +115,10 @@ def _on_backbone(built, backbone, weights, image_size, pooling):
     return wrapped, dict(params, encoder=wrapped.encoder_record())
 
 
-@register("img-br-lr", kind="image", grid=[{"C": c} for c in (0.01, 0.1, 1.0, 10.0)])
+# Grid of img-br-lr: a first run with br-lr's grid (C in 0.01, 0.1, 1, 10) on corel5k-images
+# scored monotonically worse on valid as C grew (0.4364, 0.4227, 0.4015, 0.3770) and chose the
+# edge C=0.01, so the grid was moved down one decade (C=10, the slowest and worst, left out).
+@register("img-br-lr", kind="image", grid=[{"C": c} for c in (0.001, 0.01, 0.1, 1.0)])
 def img_br_lr(seed: int = 0, C: float = 1.0, max_iter: int = 1000, standardize: bool = True,
               backbone: str = IMAGE_ENCODER["backbone"], weights=IMAGE_ENCODER["weights"],
               image_size=IMAGE_ENCODER["image_size"], pooling: str = IMAGE_ENCODER["pooling"]):
