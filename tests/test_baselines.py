@@ -186,9 +186,11 @@ def test_results_file_covers_every_dataset_and_names_its_skips(stored):
     for d in B.DATASETS:
         for n in B.NAMES:
             assert ((d, n) in stored) != ((d, n) in skipped), (d, n)
+    from zoo.evaluation import metric_groups
     from zoo.metrics import evaluate
-    keys = set(evaluate([[1, 0], [0, 1]], [[0.9, 0.2], [0.4, 0.6]]))
     for r in stored.values():
+        keys = set(evaluate([[1, 0], [0, 1]], [[0.9, 0.2], [0.4, 0.6]],
+                            groups=metric_groups(r["dataset"])))
         assert set(r["metrics"]) == keys and r["kind"] == "baseline" and r["fit_seconds"] >= 0
 
 
@@ -383,3 +385,142 @@ def test_tuned_row_reproduces(mirror, stored):
     assert row["params"] == ref["params"] and row["thresholds"] == ref["thresholds"]
     for key, v in ref["metrics"].items():
         assert row["metrics"][key] == pytest.approx(v, rel=1e-6, abs=1e-9, nan_ok=True), key
+
+
+# ----------------------------------------------------------------------------- image baselines
+# (issue 12: BR-LR and ML-kNN on a frozen ImageNet backbone's pooled features, corel5k-images)
+
+def _image_splits(n_train=48, n_valid=24, n_test=20, size=64, name="corel5k-images"):
+    """A tiny synthetic image dataset: label 0 = a bright image, label 1 = a red-ish one."""
+    from zoo.data.dataset import MultiLabelDataset
+    rng = np.random.default_rng(5)
+    out = {}
+    for split, n in (("train", n_train), ("valid", n_valid), ("test", n_test)):
+        bright = rng.random(n) < 0.5
+        red = rng.random(n) < 0.4
+        img = rng.integers(0, 90, size=(n, size, size, 3)).astype(np.int16)
+        img += np.where(bright, 150, 0)[:, None, None, None]
+        img[..., 0] += np.where(red, 100, 0)[:, None, None]
+        y = np.stack([bright, red], axis=1).astype(np.int8)
+        out[split] = MultiLabelDataset(x=np.clip(img, 0, 255).astype(np.uint8), y=y,
+                                       label_names=["bright", "red"], kind="image", name=name,
+                                       split=split)
+    out["train_full"] = out["train"]
+    return out
+
+
+TINY = {"backbone": "resnet-small", "weights": None, "image_size": (64, 64)}
+
+
+@pytest.fixture
+def tiny_images(monkeypatch, tmp_path):
+    """The runner on the synthetic images (named corel5k-images, so its catalog record asks for
+    the annotation metrics), with a tiny random backbone and a private feature cache."""
+    from zoo import data
+    from zoo.baselines import catalog, registry
+    splits = _image_splits()
+    monkeypatch.setenv("ZOO_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(data, "load", lambda name, split: splits[split])
+    # the registered image baselines with the tiny backbone as their default encoder
+    monkeypatch.setattr(registry, "_REGISTRY", dict(registry._REGISTRY))
+    for name, build in (("img-br-lr", catalog.img_br_lr), ("img-mlknn", catalog.img_mlknn)):
+        spec = registry._REGISTRY[name]
+        registry._REGISTRY[name] = type(spec)(
+            spec.name, spec.kind, lambda seed=0, _b=build, **kw: _b(seed, **(TINY | kw)),
+            spec.grid, spec.untuned, spec.description)
+    return splits
+
+
+def test_image_baselines_are_registered_for_the_image_kind():
+    from zoo.baselines import registry
+    assert registry.names("image") == ("img-br-lr", "img-mlknn") == B.IMAGE_NAMES
+    assert B.kind_of("corel5k-images") == "image" and "corel5k-images" in B.ALL_DATASETS
+    assert B.names_for("corel5k-images") == ("img-br-lr", "img-mlknn")
+    assert "br-lr" not in B.names_for("corel5k-images", variant="tuned")
+    model, params = B.make("img-br-lr")
+    assert isinstance(model, B.BackboneFeatures) and isinstance(model.estimator,
+                                                                B.BinaryRelevance)
+    assert params["C"] == 1.0 and params["encoder"]["backbone"] == "efficientnet-lite0"
+    assert params["encoder"]["weights"] == "imagenet" and params["encoder"]["pooling"] == "avg"
+    assert params["encoder"]["image_size"] == [224, 224]
+    assert B.make("img-mlknn")[1]["k"] == 10
+    with pytest.raises(ValueError, match="pooling must be one of"):
+        B.BackboneFeatures(B.MLkNN(), pooling="median")
+
+
+@pytest.mark.parametrize("pooling", ["avg", "max"])
+def test_backbone_features_pool_the_encoded_maps(monkeypatch, tmp_path, pooling):
+    from zoo.encoding import encode
+    monkeypatch.setenv("ZOO_CACHE_DIR", str(tmp_path))
+    ds = _image_splits()["test"]
+    m = B.BackboneFeatures(B.MLkNN(k=3), pooling=pooling, **TINY)
+    f = m.features(ds)
+    fmap = encode(m._encoder(), ds, (64, 64), verbose=False).astype(np.float32)
+    assert fmap.ndim == 4 and fmap.shape[1:3] != (1, 1)       # a real spatial map to pool
+    want = fmap.mean(axis=(1, 2)) if pooling == "avg" else fmap.max(axis=(1, 2))
+    assert f.dtype == np.float32 and f.shape == (len(ds), fmap.shape[-1])
+    np.testing.assert_allclose(f, want, rtol=1e-3, atol=1e-3)
+    assert m.encoder_record()["feature_map"] == list(fmap.shape[1:])
+    # raw image rows (no dataset) give the same features
+    np.testing.assert_allclose(B.BackboneFeatures(B.MLkNN(k=3), pooling=pooling, **TINY)
+                               .features(ds.x), f)
+    with pytest.raises(ValueError, match="needs images"):
+        m.features(type(ds)(x=np.zeros((2, 3), np.float32), y=np.zeros((2, 1), np.int8),
+                            label_names=["a"]))
+
+
+def test_image_baseline_rows_on_a_tiny_image_dataset(tiny_images):
+    """Untuned and tuned image rows: fitted on the pooled features of the (tiny, random)
+    backbone, the encoder recorded, the annotation metrics of corel5k-images included."""
+    from zoo.evaluation import metric_groups
+    from zoo.metrics import evaluate
+    row = B.evaluate_baseline("corel5k-images", "img-br-lr")
+    assert row["name"] == "img-br-lr" and not row["tuned"] and row["train_split"] == "train_full"
+    enc = row["encoder"]
+    assert enc["backbone"] == "resnet-small" and enc["pooling"] == "avg" and enc["frozen"]
+    assert row["params"]["encoder"] == enc and len(enc["feature_map"]) == 3
+    assert {"annot_top5_precision", "annot_top5_recall", "annot_top5_f1",
+            "annot_top5_n_plus"} <= set(row["metrics"])
+    # the row's metrics are BR-LR on the pooled features, scored with the dataset's groups
+    feats = {s: B.BackboneFeatures(B.MLkNN(), **TINY).features(tiny_images[s])
+             for s in ("train", "test")}
+    p = B.BinaryRelevance(C=1.0).fit(feats["train"], tiny_images["train"].y).predict_proba(
+        feats["test"])
+    want = evaluate(tiny_images["test"].y, p, groups=metric_groups("corel5k-images"))
+    for k, v in want.items():
+        assert row["metrics"][k] == pytest.approx(v, nan_ok=True), k
+    # the two labels are visible in the pixels: ranking clearly beats chance
+    assert row["metrics"]["mean_average_precision"] > 0.6
+
+    tuned = B.tune_baseline("corel5k-images", "img-mlknn", grid=[{"k": 3}, {"k": 5}])
+    assert tuned["name"] == "img-mlknn-tuned" and tuned["tuned"]
+    assert tuned["encoder"]["backbone"] == "resnet-small"
+    assert [t["params"] for t in tuned["selection"]["trials"]] == [{"k": 3}, {"k": 5}]
+    assert tuned["params"]["k"] == tuned["selection"]["chosen"]["params"]["k"]
+    assert "annot_top5_f1" in tuned["metrics"]
+
+
+def test_run_writes_image_rows_and_keeps_the_others(tiny_images, tmp_path):
+    out = tmp_path / "baselines.json"
+    out.write_text(json.dumps({"format": 2, "rows": [
+        {"dataset": "emotions", "name": "br-lr", "tuned": False, "metrics": {"micro_f1": 0.5}}],
+        "skipped": []}))
+    logs = []
+    doc = B.run(["corel5k-images"], names=["img-mlknn"], variants=("untuned",), out=out,
+                log=logs.append)
+    assert [(r["dataset"], r["name"]) for r in doc["rows"]] == [
+        ("emotions", "br-lr"), ("corel5k-images", "img-mlknn")]
+    assert "annot-F1" in logs[-1] and "N+" in logs[-1]
+
+
+def test_stored_corel5k_images_rows(stored):
+    """results/baselines.json has the image baselines on corel5k-images, untuned and tuned,
+    on the ImageNet EfficientNet-Lite0's average-pooled features, with annotation metrics."""
+    for name in ("img-br-lr", "img-mlknn", "img-br-lr-tuned", "img-mlknn-tuned"):
+        r = stored[("corel5k-images", name)]
+        assert r["encoder"]["backbone"] == "efficientnet-lite0"
+        assert r["encoder"]["weights"] == "imagenet" and r["encoder"]["pooling"] == "avg"
+        assert r["encoder"]["feature_map"] == [7, 7, 1280]
+        assert 0 <= r["metrics"]["annot_top5_f1"] <= 1
+        assert 0 < r["metrics"]["annot_top5_n_plus"] <= 260
+        assert r["tuned"] == name.endswith("-tuned")

@@ -125,6 +125,7 @@ def test_cli_text_json_and_markdown(fake, tmp_path, monkeypatch, capsys):
     ck, results = fake
     monkeypatch.setenv("ZOO_CHECKPOINTS", str(ck))
     monkeypatch.setattr("zoo.baselines.RESULTS_PATH", results)
+    monkeypatch.setattr(lb, "PUBLISHED_DIR", tmp_path / "no-published")
     assert main(["leaderboard", "--dataset", "toy"]) == 0
     text = capsys.readouterr().out
     assert "== toy" in text and "0.7000*" in text and "other" not in text
@@ -207,3 +208,123 @@ def test_committed_leaderboard_document_is_generated():
     from zoo.leaderboard import leaderboard, render_markdown_document
     doc = Path(__file__).resolve().parents[1] / "docs" / "leaderboard.md"
     assert doc.read_text() == render_markdown_document(leaderboard())
+
+
+# ----------------------------------------------------------------------------- corel5k-images
+# (issue 12: published rows with citations, the image-annotation columns and summary measure)
+
+ANNOT = {"annot_top5_precision": 0.30, "annot_top5_recall": 0.40, "annot_top5_f1": 0.3429,
+         "annot_top5_n_plus": 150.0}
+
+
+def test_real_published_rows_for_corel5k_images():
+    rows = [r for r in lb.leaderboard("corel5k-images") if r["kind"] == "published"]
+    by = {r["name"]: r for r in rows}
+    assert set(by) == {"TagProp σML", "2PKNN+ML"}
+    assert by["TagProp σML"]["metrics"] == {"annot_top5_precision": 0.33,
+                                            "annot_top5_recall": 0.42, "annot_top5_f1": 0.37,
+                                            "annot_top5_n_plus": 160}
+    assert by["2PKNN+ML"]["metrics"]["annot_top5_f1"] == 0.45
+    assert by["2PKNN+ML"]["metrics"]["annot_top5_n_plus"] == 191
+    assert "ICCV 2009" in by["TagProp σML"]["citation"]
+    assert "ECCV 2012" in by["2PKNN+ML"]["citation"]
+    assert all(r["source"] == "corel5k-images.json" for r in rows)
+    # published rows exist only where a file says so
+    assert not [r for r in lb.leaderboard("emotions") if r["kind"] == "published"]
+
+
+def _published_file(tmp_path, doc):
+    path = tmp_path / "pub.json"
+    path.write_text(json.dumps(doc))
+    return path
+
+
+def test_read_published_checks_the_file(tmp_path, monkeypatch):
+    from zoo.errors import DataFormatError
+    row = {"name": "p", "metrics": {"annot_top5_f1": 0.4}, "citation": "A. Paper, 2000"}
+    ok = lb.read_published(_published_file(tmp_path, {"format": 1, "dataset": "d",
+                                                      "rows": [row]}))
+    assert ok == [dict(row, dataset="d", source="pub.json")]
+    bad = [({"format": 2, "dataset": "d", "rows": []}, "not a published-results file"),
+           ({"format": 1, "rows": []}, "not a published-results file"),
+           ({"format": 1, "dataset": "d", "rows": [{"name": "p"}]}, "row 0 needs"),
+           ({"format": 1, "dataset": "d", "rows": [dict(row, dataset="e")]}, "for dataset 'e'"),
+           ({"format": 1, "dataset": "d", "rows": [dict(row, metrics={"f": "high"})]},
+            r"metric\(s\) \['f'\]")]
+    for doc, msg in bad:
+        with pytest.raises(DataFormatError, match=msg):
+            lb.read_published(_published_file(tmp_path, doc))
+    (tmp_path / "broken.json").write_text("{")
+    with pytest.raises(DataFormatError, match="broken.json.*not a valid JSON"):
+        lb.read_published(tmp_path / "broken.json")
+    # a published row without a citation is refused when the rows are assembled
+    monkey_dir = tmp_path / "dir"
+    monkey_dir.mkdir()
+    (monkey_dir / "d.json").write_text(json.dumps(
+        {"format": 1, "dataset": "d", "rows": [{"name": "p", "metrics": {"micro_f1": 0.1}}]}))
+    assert [p.name for p in lb.published_files(monkey_dir)] == ["d.json"]
+    assert lb.published_files(tmp_path / "missing") == []
+    monkeypatch.setattr(lb, "PUBLISHED_DIR", monkey_dir)
+    with pytest.raises(ValueError, match="d/p has no citation"):
+        lb.published_rows()
+
+
+def _image_rows():
+    return [
+        {"dataset": "img", "name": "img/effnet", "kind": "checkpoint",
+         "metrics": _metrics(**ANNOT)},
+        {"dataset": "img", "name": "img-br-lr-tuned", "kind": "baseline", "tuned": True,
+         "metrics": _metrics(micro_f1=0.6, annot_top5_f1=0.36, annot_top5_n_plus=170.0,
+                             annot_top5_precision=0.31, annot_top5_recall=0.42)},
+        {"dataset": "img", "name": "paper", "kind": "published", "citation": "P. 2009",
+         "metrics": {"annot_top5_f1": 0.37, "annot_top5_n_plus": 160}},
+        {"dataset": "toy", "name": "toy/mlp", "kind": "checkpoint", "metrics": _metrics()},
+        {"dataset": "toy", "name": "br-lr-tuned", "kind": "baseline", "tuned": True,
+         "metrics": _metrics(micro_f1=0.6)},
+    ]
+
+
+def test_annotation_columns_only_for_datasets_that_have_them():
+    rows = lb.sort_rows(_image_rows())
+    md = lb.render_markdown(rows)
+    img, toy = _table(md, "img"), _table(md, "toy")
+    assert list(img["img/effnet"])[2:] == [h for _, h in lb.COLUMNS + lb.ANNOTATION_COLUMNS]
+    assert list(toy["toy/mlp"])[2:] == [h for _, h in lb.COLUMNS]      # unchanged
+    assert img["img/effnet"]["N+"] == "150" and img["img-br-lr-tuned"]["N+"] == "**170**"
+    assert img["img/effnet"]["Annot. F1@5"] == "0.3429"
+    assert img["img-br-lr-tuned"]["Annot. F1@5"] == "**0.3600**"       # published not compared
+    # the published table shows only what the paper reports, never in bold
+    pub = md.split("## img\n")[1].split("## toy")[0].split("Published")[1]
+    head = [ln for ln in pub.splitlines() if ln.startswith("| Model")][0]
+    assert head == "| Model | Source | Annot. F1@5 | N+ |"
+    assert "| paper | P. 2009 | 0.3700 | 160 |" in pub
+    text = lb.render_text(rows)
+    img_t, toy_t = text.split("== toy")
+    assert "N+" in img_t and "Annot. F1@5" in img_t and "N+" not in toy_t
+
+
+def test_summary_adds_the_annotation_f1_where_it_exists():
+    comp = lb.zoo_vs_baselines(_image_rows())
+    metrics = {(c["dataset"], c["metric"]) for c in comp}
+    assert ("img", "annot_top5_f1") in metrics and ("toy", "annot_top5_f1") not in metrics
+    assert {m for d, m in metrics if d == "toy"} == {k for k, _ in lb.SUMMARY_KEYS}
+    c = next(c for c in comp if c["metric"] == "annot_top5_f1")
+    assert c["baseline"] == "img-br-lr-tuned" and not c["zoo_wins"]     # 0.3429 < 0.36
+    md = lb.render_summary(_image_rows())
+    assert "| img | annotation F1@5 | img/effnet 0.3429 | img-br-lr-tuned 0.3600 | **no** |" in md
+    assert "also compare its top-5 annotation F1" in md and ": img." in md
+    # without annotation rows the summary text is as before
+    assert "annotation" not in lb.render_summary([r for r in _image_rows()
+                                                  if r["dataset"] == "toy"])
+
+
+def test_real_corel5k_images_table_has_annotation_columns():
+    rows = lb.leaderboard()
+    md = lb.render_markdown(rows)
+    sections = {s.split("\n", 1)[0]: s for s in md.split("## ")[1:]}
+    assert "N+" in sections["corel5k-images"] and "Annot. F1@5" in sections["corel5k-images"]
+    assert "TagProp σML" in sections["corel5k-images"]
+    assert all("Annot." not in body for name, body in sections.items()
+               if name != "corel5k-images")
+    names = {r["name"] for r in rows if r["dataset"] == "corel5k-images"}
+    assert {"img-br-lr", "img-mlknn", "img-br-lr-tuned", "img-mlknn-tuned"} <= names

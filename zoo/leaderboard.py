@@ -10,10 +10,17 @@ Rows come from four sources, never mixed up:
   and saved with ``--add-to`` to a user results file (:func:`add_user_row`); only read when
   asked (``zoo leaderboard --extra FILE``, ``leaderboard(extra=...)``), so they never enter
   the generated ``docs/leaderboard.md`` by default;
-* ``"published"`` — numbers typed in from papers, each with its exact citation
-  (:data:`PUBLISHED`). It is deliberately empty: no number from the literature was found whose
-  protocol (MULAN's standard train/test split, same metric definition) could be confirmed
-  exactly, and an unverified number is worse than none.
+* ``"published"`` — numbers typed in from papers, each with its citation, read from the
+  files ``results/published/<dataset>.json`` (:func:`read_published`; format below). Only
+  datasets whose protocol (split and metric definition) matches the papers' have one: so far
+  ``corel5k-images`` (TagProp and 2PKNN+ML in the top-5 image-annotation protocol). No MULAN
+  number could be confirmed to use the standard split and the same metric definitions, and an
+  unverified number is worse than none.
+
+Datasets whose rows carry the image-annotation metrics (``annot_top5_*``,
+:func:`zoo.metrics.annotation_metrics`; corel5k-images) get four more columns (P, R, F1, N+ of
+the top-5 protocol, :data:`ANNOTATION_COLUMNS`) and the annotation F1 in the "zoo vs
+baselines" summary; the other datasets' tables keep exactly :data:`COLUMNS`.
 
 Every row is ``{"dataset", "name", "kind", "metrics": {<zoo.metrics.evaluate keys>}, ...}``.
 
@@ -44,10 +51,18 @@ COLUMNS = [
     ("one_error", "One-error ↓"), ("ranking_loss", "Ranking loss ↓"),
 ]
 LOWER_IS_BETTER = {"hamming_loss", "one_error", "ranking_loss", "coverage"}
+#: The image-annotation columns (top-5 protocol), added to the tables of datasets whose rows
+#: have these metrics (:func:`columns_for`).
+ANNOTATION_COLUMNS = [
+    ("annot_top5_precision", "Annot. P@5"), ("annot_top5_recall", "Annot. R@5"),
+    ("annot_top5_f1", "Annot. F1@5"), ("annot_top5_n_plus", "N+"),
+]
+#: Cell formats other than 4 decimals (N+ is a count of labels).
+FORMATS = {"annot_top5_n_plus": "{:.0f}"}
 
-# Published reference rows: {"dataset", "name", "kind": "published", "metrics", "citation"}
-# with "citation" naming the paper AND the table. Intentionally empty (see module docstring).
-PUBLISHED: list[dict] = []
+#: Where the published reference rows live: one ``<dataset>.json`` per dataset.
+PUBLISHED_DIR = Path(__file__).resolve().parents[1] / "results" / "published"
+PUBLISHED_FORMAT = 1
 
 
 def checkpoint_rows(root=None) -> list[dict]:
@@ -88,9 +103,61 @@ def kind_label(row: dict) -> str:
     return row["kind"]
 
 
+def read_published(path) -> list[dict]:
+    """The rows of one published-results file, checked.
+
+    Layout: ``{"format": 1, "dataset", "description", "rows": [row, ...]}``, each row
+    ``{"dataset" (= the file's), "name", "kind": "published", "metrics": {<zoo.metrics keys>:
+    number}, "citation", ["as_published", "notes"]}``; metric values are fractions (the
+    papers' percentages / 100) except counts such as ``annot_top5_n_plus``.
+
+    Example::
+
+        >>> rows = read_published(PUBLISHED_DIR / "corel5k-images.json")   # doctest: +SKIP
+        >>> [(r["name"], r["metrics"]["annot_top5_f1"]) for r in rows]      # doctest: +SKIP
+        [('TagProp σML', 0.37), ('2PKNN+ML', 0.45)]
+    """
+    from zoo.errors import DataFormatError
+    path = Path(path)
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise DataFormatError(f"not a valid JSON published-results file ({e})",
+                              path=path) from None
+    if not isinstance(doc, dict) or doc.get("format") != PUBLISHED_FORMAT \
+            or not isinstance(doc.get("rows"), list) or not isinstance(doc.get("dataset"), str):
+        raise DataFormatError(f'not a published-results file: expected {{"format": '
+                              f'{PUBLISHED_FORMAT}, "dataset": ..., "rows": [...]}}', path=path)
+    out = []
+    for i, r in enumerate(doc["rows"]):
+        if not (isinstance(r, dict) and isinstance(r.get("name"), str)
+                and isinstance(r.get("metrics"), dict) and r["metrics"]):
+            raise DataFormatError(f"row {i} needs a string 'name' and a non-empty 'metrics' "
+                                  "dict", path=path)
+        if r.get("dataset", doc["dataset"]) != doc["dataset"]:
+            raise DataFormatError(f"row {i} ({r['name']}) is for dataset {r['dataset']!r}, the "
+                                  f"file for {doc['dataset']!r}", path=path)
+        bad = [k for k, v in r["metrics"].items()
+               if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v)]
+        if bad:
+            raise DataFormatError(f"row {i} ({r['name']}): metric(s) {bad} are not finite "
+                                  "numbers", path=path)
+        out.append(dict(r, dataset=doc["dataset"], source=path.name))
+    return out
+
+
+def published_files(folder=None) -> list[Path]:
+    """The published-results files (``*.json`` in :data:`PUBLISHED_DIR`), sorted; none if the
+    folder does not exist (e.g. an installed wheel without ``results/``)."""
+    folder = Path(PUBLISHED_DIR if folder is None else folder)
+    return sorted(folder.glob("*.json")) if folder.is_dir() else []
+
+
 def published_rows(rows=None) -> list[dict]:
-    """Published reference rows, checked: each must carry a non-empty ``citation``."""
-    rows = PUBLISHED if rows is None else rows
+    """Published reference rows (default: every file of :data:`PUBLISHED_DIR`), checked: each
+    must carry a non-empty ``citation``."""
+    if rows is None:
+        rows = [r for f in published_files() for r in read_published(f)]
     for r in rows:
         if not str(r.get("citation", "")).strip():
             raise ValueError(f"published row {r.get('dataset')}/{r.get('name')} has no citation")
@@ -161,7 +228,7 @@ def leaderboard(dataset: str | None = None, *, checkpoints=None, results=None,
         dataset: keep only this dataset's rows.
         checkpoints: the checkpoints folder (default :func:`zoo.registry.checkpoints_dir`).
         results: the baselines results file (default ``results/baselines.json``).
-        published: published rows (default :data:`PUBLISHED`).
+        published: published rows (default: the files in :data:`PUBLISHED_DIR`).
         extra: user results file(s) to add (``kind="user"`` rows, :func:`add_user_row`);
             default none.
     """
@@ -191,6 +258,10 @@ def best(rows: list[dict], key: str) -> float | None:
     return min(vals) if key in LOWER_IS_BETTER else max(vals)
 
 
+def _fmt(key, v) -> str:
+    return FORMATS.get(key, "{:.4f}").format(v)
+
+
 def _cells(rows, columns, mark):
     """Formatted cells; the best value per column (ties included) wrapped by ``mark``."""
     bests = {k: best(rows, k) for k, _ in columns}
@@ -202,11 +273,33 @@ def _cells(rows, columns, mark):
             if v is None:
                 cells.append("–")
                 continue
-            s = f"{v:.4f}"
+            s = _fmt(k, v)
             # Compare at the printed precision so that equal-looking numbers are marked alike.
-            cells.append(mark(s) if bests[k] is not None and s == f"{bests[k]:.4f}" else s)
+            cells.append(mark(s) if bests[k] is not None and s == _fmt(k, bests[k]) else s)
         out.append(cells)
     return out
+
+
+def has_annotation(rows) -> bool:
+    """Whether any of ``rows`` carries an image-annotation metric (``annot_top5_*``)."""
+    keys = {k for k, _ in ANNOTATION_COLUMNS}
+    return any(_value(r, k) is not None for r in rows for k in keys & set(r["metrics"]))
+
+
+def columns_for(rows, columns=COLUMNS) -> list:
+    """The columns of one dataset's table: ``columns``, plus :data:`ANNOTATION_COLUMNS` when
+    the dataset's rows carry annotation metrics (corel5k-images); other datasets keep
+    ``columns`` unchanged.
+
+    >>> [h for _, h in columns_for([{"metrics": {"annot_top5_f1": 0.4}}], [("micro_f1", "F")])]
+    ['F', 'Annot. P@5', 'Annot. R@5', 'Annot. F1@5', 'N+']
+    >>> columns_for([{"metrics": {"micro_f1": 0.4}}], [("micro_f1", "F")])
+    [('micro_f1', 'F')]
+    """
+    columns = list(columns)
+    if has_annotation(rows):
+        columns += [c for c in ANNOTATION_COLUMNS if c not in columns]
+    return columns
 
 
 def _by_dataset(rows):
@@ -219,24 +312,28 @@ def _by_dataset(rows):
 def render_markdown(rows: list[dict], columns=COLUMNS) -> str:
     """One markdown table per dataset, best value per column in bold (ours only).
 
-    Published rows go in a separate table under each dataset, never bolded or compared.
+    A dataset whose rows carry annotation metrics gets the :data:`ANNOTATION_COLUMNS` too
+    (:func:`columns_for`). Published rows go in a separate table under each dataset, never
+    bolded or compared, with only the columns they report.
     """
     out = []
     for dataset, group in _by_dataset(rows).items():
         ours = [r for r in group if r["kind"] != "published"]
         pub = [r for r in group if r["kind"] == "published"]
+        cols = columns_for(group, columns)
         out += [f"## {dataset}", ""]
-        header = "| Model | Kind | " + " | ".join(h for _, h in columns) + " |"
-        rule = "|---|---|" + "---:|" * len(columns)
         if ours:
-            out += [header, rule]
-            for r, cells in zip(ours, _cells(ours, columns, lambda s: f"**{s}**")):
+            out += ["| Model | Kind | " + " | ".join(h for _, h in cols) + " |",
+                    "|---|---|" + "---:|" * len(cols)]
+            for r, cells in zip(ours, _cells(ours, cols, lambda s: f"**{s}**")):
                 out.append(f"| {r['name']} | {kind_label(r)} | " + " | ".join(cells) + " |")
             out.append("")
         if pub:
+            pcols = [c for c in cols if any(_value(r, c[0]) is not None for r in pub)] or cols
             out += ["Published (not reproduced here; protocol may differ):", "",
-                    header.replace("| Kind |", "| Source |"), rule]
-            for r, cells in zip(pub, _cells(pub, columns, lambda s: s)):
+                    "| Model | Source | " + " | ".join(h for _, h in pcols) + " |",
+                    "|---|---|" + "---:|" * len(pcols)]
+            for r, cells in zip(pub, _cells(pub, pcols, lambda s: s)):
                 out.append(f"| {r['name']} | {r['citation']} | " + " | ".join(cells) + " |")
             out.append("")
     return "\n".join(out)
@@ -255,11 +352,12 @@ def render_text(rows: list[dict], columns=COLUMNS, highlight=None) -> str:
     for dataset, group in _by_dataset(rows).items():
         ours = [r for r in group if r["kind"] != "published"]
         pub = [r for r in group if r["kind"] == "published"]
+        cols = columns_for(group, columns)
         heads = [("  " if flagged else "") + "model", "kind"] + [h.replace(" ↓", "(-)")
-                                                                 for _, h in columns]
-        body = ([[name(r), kind_label(r)] + c for r, c in zip(ours, _cells(ours, columns,
+                                                                 for _, h in cols]
+        body = ([[name(r), kind_label(r)] + c for r, c in zip(ours, _cells(ours, cols,
                                                                         lambda s: s + "*"))]
-                + [[name(r), "published"] + c for r, c in zip(pub, _cells(pub, columns,
+                + [[name(r), "published"] + c for r, c in zip(pub, _cells(pub, cols,
                                                                          lambda s: s))])
         widths = [max(len(x) for x in col) for col in zip(heads, *body)]
         fmt = lambda cells: "  ".join(  # noqa: E731
@@ -281,8 +379,10 @@ INTRO = """\
 
 Test-split metrics of every checkpoint in `checkpoints/` and of the classical baselines in
 `results/baselines.json`, on the standard splits: MULAN's train/test files, Reuters-21578
-ModApte with the 90 topics present in both train and test ("R90", 7770 / 3019 documents), and
-GoEmotions' official train/dev/test (43410 / 5426 / 5427 comments, 28 labels). Generated by
+ModApte with the 90 topics present in both train and test ("R90", 7770 / 3019 documents),
+GoEmotions' official train/dev/test (43410 / 5426 / 5427 comments, 28 labels), and for
+corel5k-images (5,000 Corel photos, 260 tags) the image-annotation split of Duygulu et al.
+(ECCV 2002: 4500 / 499 photos). Generated by
 `zoo leaderboard --markdown docs/leaderboard.md`; do not edit by hand (refit the baselines with
 `zoo baselines`, retrain a checkpoint with `zoo train`).
 
@@ -301,7 +401,15 @@ GoEmotions' official train/dev/test (43410 / 5426 / 5427 comments, 28 labels). G
   >= 2 train documents, at most 100k, sublinear tf, L2-normalized rows): `tfidf-br-lr`, binary
   relevance with the same logistic regression (C=1), and `tfidf-br-svm`, one-vs-rest linear
   SVM (LinearSVC, C=1, as in Joachims, ECML 1998 and Lewis et al., JMLR 2004), its score the
-  sigmoid of the decision function so that the 0.5 cut is the SVM's own sign rule.
+  sigmoid of the decision function so that the 0.5 cut is the SVM's own sign rule. On the
+  image set (corel5k-images) the baselines are `img-br-lr` and `img-mlknn`: the same `br-lr`
+  and `mlknn` on the features of a frozen ImageNet EfficientNet-Lite0 (the zoo's
+  `imagenet-efficientnet-lite0` backbone, photos resized to 224 x 224, its 7 x 7 x 1280 map
+  global-average pooled to 1280 numbers per photo; nothing of the backbone is trained). The
+  backbone, image size and pooling of each row are in `results/baselines.json` (`encoder`).
+  The MULAN `corel5k` table is the same photo collection with MULAN's features instead of
+  pixels (499 binary "blob" words per photo, 374 keywords, MULAN's 4500 / 500 split): a
+  reference for the feature baselines, not the same task or label set.
 * **baseline (tuned)** rows (named `<baseline>-tuned`): the checkpoints' treatment. Fitted on
   `train`; the hyper-parameters (C for LR/SVM, k for ML-kNN, leaf size/depth for the random
   forest) chosen on `valid` from a small grid, together with the decision rule (one global cut
@@ -312,9 +420,19 @@ GoEmotions' official train/dev/test (43410 / 5426 / 5427 comments, 28 labels). G
   only have tuned rows: `br-svm` (binary relevance with a linear SVM on standardized features)
   and `rf` (a multi-output random forest, 100 trees). Grids, trials and the choice are in
   `results/baselines.json` (`selection`).
-* **published** rows would be numbers copied from papers with their exact citation, shown in
-  a separate table and never compared; there are none yet (none could be verified to use the
-  same split and metric definitions).
+* **published** rows: numbers copied from papers with their citation
+  (`results/published/<dataset>.json`), shown in a separate table under the dataset and never
+  bolded or compared. Only corel5k-images has them: TagProp σML (Guillaumin et al., ICCV 2009)
+  and 2PKNN+ML (Verma & Jawahar, ECCV 2012), in the top-5 image-annotation protocol, with
+  hand-crafted features rather than a CNN. No MULAN number could be verified to use the same
+  split and metric definitions.
+* **Annotation columns** (corel5k-images only): the Corel5k image-annotation protocol of
+  those papers (`zoo.metrics.annotation_metrics`): every test photo is annotated with its 5
+  best-scored tags; Annot. P@5 and R@5 are the per-tag precision and recall averaged over all
+  260 tags (a tag never predicted has precision 0), Annot. F1@5 = 2PR/(P+R) of the two means,
+  N+ the number of tags with recall > 0. They use no threshold: untuned and tuned rows of a
+  baseline differ there only by their hyper-parameters and training rows (`train_full` vs
+  `train`).
 
 Decision metrics (F1s, Hamming loss) of untuned baselines are uncalibrated; compare checkpoints
 with the tuned rows (the summary below does). Ranking metrics (mAP = macro average precision, one-error, ranking
@@ -337,15 +455,25 @@ USER_NOTE = """\
 # thresholds are calibrated on valid like the checkpoints' (mAP is threshold-free anyway).
 SUMMARY_KEYS = (("micro_f1", "micro-F1"), ("macro_f1", "macro-F1"), ("example_f1", "example-F1"),
                 ("mean_average_precision", "mAP"))
+# The extra summary measure of datasets with annotation metrics (threshold-free: top 5 scores).
+ANNOTATION_SUMMARY_KEYS = (("annot_top5_f1", "annotation F1@5"),)
+
+
+def summary_keys(rows) -> tuple:
+    """The summary measures of one dataset's rows: :data:`SUMMARY_KEYS`, plus the annotation
+    F1 (top-5 protocol) when its rows carry annotation metrics."""
+    return SUMMARY_KEYS + (ANNOTATION_SUMMARY_KEYS if has_annotation(rows) else ())
 
 
 def zoo_vs_baselines(rows: list[dict]) -> list[dict]:
     """Per dataset and summary measure: the best checkpoint against the best **tuned** baseline.
 
     A dataset without tuned baseline rows is compared with its untuned ones (and says so in
-    ``baseline_tuned``). Returns rows ``{"dataset", "metric", "zoo", "zoo_value", "baseline",
-    "baseline_value", "baseline_tuned", "zoo_wins"}`` for datasets that have both kinds; a tie
-    is not a win.
+    ``baseline_tuned``). The measures are :func:`summary_keys` (datasets with annotation
+    metrics, corel5k-images, add the top-5 annotation F1). Returns rows ``{"dataset",
+    "metric", "zoo", "zoo_value", "baseline", "baseline_value", "baseline_tuned",
+    "zoo_wins"}`` for datasets that have both kinds; a tie is not a win. Published rows are
+    never compared.
     """
     out = []
     for dataset, drows in _by_dataset(rows).items():
@@ -355,7 +483,7 @@ def zoo_vs_baselines(rows: list[dict]) -> list[dict]:
         theirs = tuned or baselines
         if not ours or not theirs:
             continue
-        for key, _ in SUMMARY_KEYS:
+        for key, _ in summary_keys(ours + theirs):
             a = max(ours, key=lambda r: _value(r, key) if _value(r, key) is not None else -1)
             b = max(theirs, key=lambda r: _value(r, key) if _value(r, key) is not None else -1)
             va, vb = _value(a, key), _value(b, key)
@@ -379,12 +507,17 @@ def render_summary(rows: list[dict]) -> str:
              f"zoo is ahead in {wins} of {len(comp)} comparisons. Tuned baselines get the "
              "checkpoints' treatment: fitted on `train`, hyper-parameters and decision rule "
              "chosen on `valid`, thresholds calibrated on `valid`; mAP is threshold-free."]
+    annot = sorted({c["dataset"] for c in comp if c["metric"] in dict(ANNOTATION_SUMMARY_KEYS)})
+    if annot:
+        lines[-1] += (" Datasets scored in the image-annotation protocol also compare its top-5"
+                      " annotation F1 (threshold-free: each image's 5 best-scored labels): "
+                      f"{', '.join(annot)}.")
     if untuned:
         lines[-1] += (" Datasets without tuned baseline rows are compared with the untuned "
                       f"ones: {', '.join(untuned)}.")
     lines += ["", "| dataset | measure | best zoo | best baseline | zoo ahead? |",
               "|---|---|---|---|---|"]
-    label = dict(SUMMARY_KEYS)
+    label = dict(SUMMARY_KEYS + ANNOTATION_SUMMARY_KEYS)
     for c in comp:
         lines.append(f"| {c['dataset']} | {label[c['metric']]} | {c['zoo']} {c['zoo_value']:.4f}"
                      f" | {c['baseline']} {c['baseline_value']:.4f} |"

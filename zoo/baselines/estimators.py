@@ -522,3 +522,125 @@ class TfidfBinaryRelevance:
 
     def predict_proba(self, texts):
         return self.br_.predict_proba(self.transform(texts))
+
+
+# ----------------------------------------------------------------------------- image baselines
+
+#: Poolings of a backbone's (n, h, w, c) feature map into one vector per image.
+POOLINGS = {"avg": "global average pooling (mean over the spatial axes 1, 2)",
+            "max": "global max pooling (max over the spatial axes 1, 2)"}
+
+_BACKBONES: dict = {}          # (name, weights, input_shape) -> built backbone (one per process)
+_POOLED: dict = {}             # feature key -> pooled (n, c) float32 features (small; see below)
+_POOLED_MAX = 8
+
+
+class _Rows:
+    """What :func:`zoo.encoding.encode` needs of a dataset: ``x``, ``name``, ``split``, len."""
+
+    def __init__(self, x, name=None, split=None):
+        self.x, self.name, self.split = x, name, split
+
+    def __len__(self):
+        return len(self.x)
+
+
+class BackboneFeatures:
+    """A feature baseline on a **frozen image backbone**: images -> pooled features -> estimator.
+
+    Every image goes through backbone ``backbone`` (:func:`zoo.models.backbones.get`, e.g. the
+    ImageNet EfficientNet-Lite0) at ``image_size``, the (n, h, w, c) feature map is pooled over
+    its spatial axes (``pooling``: :data:`POOLINGS`) into an (n, c) float32 matrix, and the
+    wrapped feature estimator (:class:`BinaryRelevance`, :class:`MLkNN`, ...) is fitted /
+    applied on those vectors. Nothing of the backbone is trained.
+
+    The feature maps come from :func:`zoo.encoding.encode`, so they are the cached ones (under
+    ``$ZOO_CACHE_DIR/features``, keyed by the image rows, the size and the backbone's weights)
+    when the image classifiers were trained on the same split; the pooled vectors are also kept
+    in memory for the process (a grid search encodes each split once). The backbone is built
+    once per process and setting (so ``weights=None``, random initialization, still gives the
+    same features to ``fit`` and ``predict_proba``).
+
+    Args:
+        estimator: the feature estimator (``fit(x, y)`` / ``predict_proba(x)``).
+        backbone: backbone name (``zoo.models.backbones.names()`` or ``"keras_hub:<preset>"``).
+        weights: ``"imagenet"`` (pretrained) or ``None`` (random initialization).
+        image_size: ``(height, width)`` the images are resized to.
+        pooling: ``"avg"`` or ``"max"``.
+
+    ``x`` is a ``kind="image"`` :class:`~zoo.data.dataset.MultiLabelDataset` (its name and split
+    name the cache file) or the image rows themselves (file paths or a uint8 (n, h, w, 3) array).
+
+    Example:
+        >>> import numpy as np
+        >>> rng = np.random.default_rng(0)
+        >>> imgs = rng.integers(0, 255, size=(24, 32, 32, 3), dtype=np.uint8)
+        >>> y = (imgs.mean(axis=(1, 2, 3)) > 127).astype(int)[:, None]
+        >>> m = BackboneFeatures(MLkNN(k=3), "resnet-small", weights=None, image_size=(32, 32))
+        >>> m.fit(imgs, y).predict_proba(imgs[:2]).shape                    # doctest: +SKIP
+        (2, 1)
+    """
+
+    def __init__(self, estimator, backbone: str = "efficientnet-lite0", weights="imagenet",
+                 image_size=(224, 224), pooling: str = "avg"):
+        if pooling not in POOLINGS:
+            raise ValueError(f"pooling must be one of {sorted(POOLINGS)}, got {pooling!r}")
+        image_size = tuple(int(v) for v in image_size)
+        if len(image_size) != 2 or min(image_size) < 1:
+            raise ValueError(f"image_size must be (height, width), got {image_size!r}")
+        self.estimator = estimator
+        self.backbone = backbone
+        self.weights = weights
+        self.image_size = image_size
+        self.pooling = pooling
+
+    def encoder_record(self) -> dict:
+        """What the results row records about the features (``"encoder"``)."""
+        rec = {"backbone": self.backbone, "weights": self.weights,
+               "image_size": list(self.image_size), "pooling": self.pooling,
+               "pooling_description": POOLINGS[self.pooling], "frozen": True}
+        if getattr(self, "feature_map_shape_", None) is not None:
+            rec["feature_map"] = list(self.feature_map_shape_)
+        return rec
+
+    def _encoder(self):
+        key = (self.backbone, self.weights, self.image_size + (3,))
+        if key not in _BACKBONES:
+            import zoo.models  # noqa: F401  (registers the backbones)
+            from zoo.models import backbones
+            _BACKBONES[key] = backbones.get(self.backbone, weights=self.weights,
+                                            input_shape=self.image_size + (3,))
+        return _BACKBONES[key]
+
+    def features(self, x) -> np.ndarray:
+        """The pooled (n, c) float32 features of the images ``x`` (see the class docstring)."""
+        from zoo import encoding
+        if getattr(x, "kind", "image") != "image":
+            raise ValueError(f"BackboneFeatures needs images, got a {x.kind!r} dataset")
+        rows = x if hasattr(x, "x") and hasattr(x, "split") else _Rows(x)
+        if isinstance(rows.x, str) or len(rows) == 0:
+            raise ValueError("BackboneFeatures needs a non-empty sequence of images")
+        encoder = self._encoder()
+        key = (self.backbone, self.weights, self.image_size, self.pooling, rows.name,
+               rows.split, encoding._rows_digest(rows.x), id(encoder))
+        if key not in _POOLED:
+            fmap = encoding.encode(encoder, rows, self.image_size, verbose=False)
+            if fmap.ndim != 4:
+                raise ValueError(f"backbone {self.backbone!r} returned shape {fmap.shape}; "
+                                 "expected a (n, h, w, c) feature map")
+            self.feature_map_shape_ = fmap.shape[1:]
+            pooled = (fmap.mean(axis=(1, 2), dtype=np.float32) if self.pooling == "avg"
+                      else fmap.max(axis=(1, 2)).astype(np.float32))
+            while len(_POOLED) >= _POOLED_MAX:
+                _POOLED.pop(next(iter(_POOLED)))
+            _POOLED[key] = (pooled, fmap.shape[1:])
+        pooled, shape = _POOLED[key]
+        self.feature_map_shape_ = tuple(int(v) for v in shape)
+        return pooled
+
+    def fit(self, x, y):
+        self.estimator.fit(self.features(x), y)
+        return self
+
+    def predict_proba(self, x):
+        return self.estimator.predict_proba(self.features(x))

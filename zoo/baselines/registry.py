@@ -9,8 +9,8 @@ the complete dict of settings the results file records::
         params = {"C": C, "max_iter": max_iter, "standardize": standardize}
         return BinaryRelevance(**params), params
 
-``kind`` is the dataset kind it runs on (``MultiLabelDataset.kind``: ``"features"`` or
-``"text"``); ``grid`` lists the hyper-parameter settings the tuned variant chooses among on the
+``kind`` is the dataset kind it runs on (``MultiLabelDataset.kind``: ``"features"``,
+``"text"`` or ``"image"``); ``grid`` lists the hyper-parameter settings the tuned variant chooses among on the
 validation split (:func:`zoo.baselines.runner.tune_baseline`); the builder's own defaults are
 the untuned variant. ``untuned=False`` registers a baseline that only has a tuned row.
 
@@ -28,7 +28,9 @@ from typing import Callable
 
 __all__ = ["BaselineSpec", "register", "get", "names", "KINDS"]
 
-KINDS = ("features", "text")
+#: Dataset kinds (``MultiLabelDataset.kind``). ``"image"`` baselines run a feature estimator on
+#: a frozen backbone's pooled features (:class:`zoo.baselines.estimators.BackboneFeatures`).
+KINDS = ("features", "text", "image")
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,9 @@
 """Fit the registered baselines on the benchmark splits and write ``results/baselines.json``.
 
 Two variants of every baseline, both scored on the official **test** split with
-:func:`zoo.metrics.evaluate`:
+:func:`zoo.metrics.evaluate` (with the metric groups the dataset's catalog record asks for,
+:func:`zoo.evaluation.metric_groups`: corel5k-images rows also carry the image-annotation
+``annot_top5_*`` metrics):
 
 * **untuned** (row name = the baseline's name, ``"tuned": false``) -- the historical rows:
   fitted on ``train_full`` (the whole official train split) with the builder's default
@@ -24,7 +26,9 @@ re-tuned on all of ``valid`` (what the checkpoints do) and applied to the test s
 records every trial under ``selection``.
 
 :func:`run` runs the pairs that apply to each dataset's kind (feature baselines on the MULAN
-sets, TF-IDF baselines on the raw-text sets), merges the rows into the results file (atomic
+sets, TF-IDF baselines on the raw-text sets, frozen-backbone baselines ``img-br-lr`` /
+``img-mlknn`` on the image sets, whose rows record the backbone and pooling under
+``encoder``), merges the rows into the results file (atomic
 rewrite after every row) and lists the pairs it skips, with their reason. ``zoo baselines``
 and ``python -m zoo.baselines`` are its commands. scikit-learn is an optional dependency
 (``pip install zoo-mlc[baselines]``).
@@ -56,12 +60,15 @@ RESULTS_PATH = Path(__file__).resolve().parents[2] / "results" / "baselines.json
 DATASETS = ("emotions", "yeast", "scene", "flags", "medical", "enron", "genbase", "bibtex",
             "corel5k", "delicious", "tmc2007-500")
 TEXT_DATASETS = ("reuters21578", "goemotions")
-ALL_DATASETS = DATASETS + TEXT_DATASETS
+# The image datasets: their baselines run on a frozen backbone's pooled features.
+IMAGE_DATASETS = ("corel5k-images",)
+ALL_DATASETS = DATASETS + TEXT_DATASETS + IMAGE_DATASETS
 # Baselines with an untuned row, per kind (the historical rows), and all of them.
 NAMES = registry.names("features", untuned=True)
 TEXT_NAMES = registry.names("text", untuned=True)
-ALL_NAMES = NAMES + TEXT_NAMES
-BASELINES_BY_KIND = {"features": NAMES, "text": TEXT_NAMES}
+IMAGE_NAMES = registry.names("image", untuned=True)
+ALL_NAMES = NAMES + TEXT_NAMES + IMAGE_NAMES
+BASELINES_BY_KIND = {"features": NAMES, "text": TEXT_NAMES, "image": IMAGE_NAMES}
 TUNED_BY_KIND = {k: registry.names(k) for k in registry.KINDS}
 VARIANTS = ("untuned", "tuned")
 TUNED_SUFFIX = "-tuned"
@@ -104,11 +111,14 @@ def tuned_name(name: str) -> str:
 
 
 def kind_of(dataset: str) -> str:
-    """The kind of a benchmark dataset ("features" or "text") that picks its baselines."""
+    """The kind of a benchmark dataset ("features", "text" or "image") that picks its
+    baselines."""
     if dataset in DATASETS:
         return "features"
     if dataset in TEXT_DATASETS:
         return "text"
+    if dataset in IMAGE_DATASETS:
+        return "image"
     from zoo import data
     return data.load(dataset, "test").kind
 
@@ -128,6 +138,31 @@ def make(name: str, seed: int = 0, **overrides):
     """A fresh ``(estimator, params_record)`` of registered baseline ``name`` (its defaults,
     i.e. the untuned settings, updated with ``overrides``)."""
     return registry.get(name).make(seed=seed, **overrides)
+
+
+def inputs(ds):
+    """What a baseline of ``ds``'s kind is fitted on / applied to: the rows ``ds.x``, or for
+    an image dataset the dataset itself (:class:`~zoo.baselines.estimators.BackboneFeatures`
+    names its feature cache after the dataset and split)."""
+    return ds if ds.kind == "image" else ds.x
+
+
+def _metric_groups(dataset: str) -> tuple:
+    """The metric groups ``dataset`` is scored with (:func:`zoo.evaluation.metric_groups`: the
+    defaults, plus e.g. the image-annotation ``annot_top5_*`` for corel5k-images)."""
+    from zoo.evaluation import metric_groups
+    return metric_groups(dataset)
+
+
+def _describe_features(row: dict, model) -> dict:
+    """Add what the features were: the TF-IDF vocabulary size, or the frozen image encoder
+    (backbone, weights, size, pooling, feature-map shape)."""
+    if hasattr(model, "vectorizer_"):
+        row["features"] = len(model.vectorizer_.vocabulary_)
+    if hasattr(model, "encoder_record"):
+        row["encoder"] = model.encoder_record()
+        row["params"] = dict(row["params"], encoder=row["encoder"])
+    return row
 
 
 def _check_applies(name: str, dataset: str, kind: str):
@@ -151,16 +186,15 @@ def evaluate_baseline(dataset: str, name: str, seed: int = 0, **overrides) -> di
         raise ValueError(f"baseline {name!r} has no untuned variant; tune_baseline() runs it")
     model, params = make(name, seed=seed, **overrides)
     t0 = time.perf_counter()
-    model.fit(train.x, train.labels_dense())
+    model.fit(inputs(train), train.labels_dense())
     fit_seconds = time.perf_counter() - t0
-    proba = model.predict_proba(test.x)
-    metrics = evaluate(test.labels_dense(), proba, threshold=0.5)
+    proba = model.predict_proba(inputs(test))
+    metrics = evaluate(test.labels_dense(), proba, threshold=0.5,
+                       groups=_metric_groups(dataset))
     row = {"dataset": dataset, "name": name, "baseline": name, "tuned": False,
            "kind": "baseline", "metrics": metrics, "fit_seconds": round(fit_seconds, 2),
            "params": params, "threshold": 0.5, "train_split": "train_full", "split": "test"}
-    if hasattr(model, "vectorizer_"):
-        row["features"] = len(model.vectorizer_.vocabulary_)
-    return row
+    return _describe_features(row, model)
 
 
 # ----------------------------------------------------------------------------- tuning
@@ -248,10 +282,10 @@ def tune_baseline(dataset: str, name: str, seed: int = 0, grid=None, log=None) -
         t0 = time.perf_counter()
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            model.fit(train.x, y_tr)
+            model.fit(inputs(train), y_tr)
         fit_seconds = time.perf_counter() - t0
         unconverged = sum("converge" in str(w.message) for w in caught)
-        s_va = model.predict_proba(valid.x)
+        s_va = model.predict_proba(inputs(valid))
         scores = {rule: crossfit_score(y_va, s_va, rule, halves) for rule in RULES}
         trials.append({"params": dict(params), "fit_seconds": round(fit_seconds, 2),
                        "valid_score": {r: round(v, 6) for r, v in scores.items()}})
@@ -267,8 +301,9 @@ def tune_baseline(dataset: str, name: str, seed: int = 0, grid=None, log=None) -
                         "rule": rule, "model": model, "s_va": s_va, "fit_seconds": fit_seconds}
         del model
     rule = calibrate(best["rule"], y_va, best["s_va"])
-    proba = best["model"].predict_proba(test.x)
-    metrics = evaluate(test.labels_dense(), proba, y_pred=rule.apply(proba))
+    proba = best["model"].predict_proba(inputs(test))
+    metrics = evaluate(test.labels_dense(), proba, y_pred=rule.apply(proba),
+                       groups=_metric_groups(dataset))
     chosen_params = best["params"]
     edge = [k for k, v in chosen_params.items()
             if len({g.get(k) for g in grid}) > 2 and v in (grid[0].get(k), grid[-1].get(k))]
@@ -286,9 +321,7 @@ def tune_baseline(dataset: str, name: str, seed: int = 0, grid=None, log=None) -
            "fit_seconds": round(best["fit_seconds"], 2),
            "search_seconds": round(time.perf_counter() - t_search, 2),
            "train_split": "train", "valid_split": "valid", "split": "test"}
-    if hasattr(best["model"], "vectorizer_"):
-        row["features"] = len(best["model"].vectorizer_.vocabulary_)
-    return row
+    return _describe_features(row, best["model"])
 
 
 # ----------------------------------------------------------------------------- results file
@@ -373,8 +406,10 @@ def run(datasets=ALL_DATASETS, names=None, out=None, skip=None, seed: int = 0,
                 rows[(dataset, row_name)] = row
                 skipped.pop((dataset, row_name), None)
                 m = row["metrics"]
+                annot = (f" annot-F1 {m['annot_top5_f1']:.4f} N+ {m['annot_top5_n_plus']:.0f}"
+                         if "annot_top5_f1" in m else "")
                 log(f"{dataset:<12} {row_name:<16} micro-F1 {m['micro_f1']:.4f} macro-F1"
-                    f" {m['macro_f1']:.4f} mAP {m['mean_average_precision']:.4f}"
+                    f" {m['macro_f1']:.4f} mAP {m['mean_average_precision']:.4f}{annot}"
                     f" fit {row['fit_seconds']:.1f}s")
                 write()
     write()
