@@ -614,8 +614,10 @@ def main(argv=None) -> int:
                         "header of label names), e.g. for `zoo compare` or `zoo plot`")
     s.set_defaults(fn=cmd_evaluate)
 
-    s = sub.add_parser("train", help="train the checkpoint a recipe describes")
-    s.add_argument("recipe")
+    s = sub.add_parser("train", help="train the checkpoint a recipe describes (a recipe TOML, "
+                                     "or a checkpoint: re-run the recipe it recorded)")
+    s.add_argument("recipe", help="recipes/<dataset>/<arch>.toml, or a checkpoint folder or name "
+                                  "(trained or fine-tuned) whose recorded recipe is re-run")
     s.add_argument("--out", help="checkpoint folder (default: checkpoints/<dataset>-<arch>)")
     s.add_argument("--force", action="store_true",
                    help="without --out: replace an existing checkpoints/<dataset>-<arch>")
