@@ -11,7 +11,11 @@ Every place that used to branch on ``kind == "features"`` asks the dataset's or 
 * how to **check that data fits a model** (:meth:`InputKind.check_compatible`),
 * how to **validate and adapt user inputs** (:meth:`InputKind.batches`: dense or sparse rows,
   strings, image paths or arrays), with errors that name the row and column,
-* which **baselines** apply, and a one-line **description** for people.
+* a one-line **description** for people.
+
+Which classical baselines apply is said from the other side: each baseline registers with the
+kind it takes (``zoo.baselines.register(name, kind="image", ...)``), so this module, which
+sits below the models and baselines, imports neither.
 
 Adding an input kind (audio, graphs, ...) is one subclass here plus :func:`register_kind`;
 train, finetune, inference and the CLI need no new branch.
@@ -62,8 +66,6 @@ def names() -> list[str]:
 class InputKind:
     """Base class; subclasses override what differs. See the module docstring."""
     name: str = ""
-    #: baseline families of :mod:`zoo.baselines` that apply to this kind of input
-    baselines: tuple = ()
     # ---- what the tf.data pipeline (zoo.data.pipeline.to_tf_dataset) asks
     #: x batches are numbers, cast to float32 in the pipeline
     numeric: bool = True
@@ -127,7 +129,6 @@ class InputKind:
 class FeaturesKind(InputKind):
     """Numeric feature rows (dense or sparse), standardized inside the model."""
     name = "features"
-    baselines = ("br_lr", "br_svm", "cc_lr", "mlknn", "rf")
 
     def builder_inputs(self, arch, train, options, fitted):
         import numpy as np
@@ -220,7 +221,6 @@ class FeaturesKind(InputKind):
 class TextKind(InputKind):
     """Raw strings; the tokenizer (vocabulary fitted on train) is inside the model."""
     name = "text"
-    baselines = ("tfidf_br_lr", "tfidf_br_svm")
     numeric = False
     preprocess_before_cache = True
     takes_strings = True
@@ -280,7 +280,6 @@ class TextKind(InputKind):
 class ImageKind(InputKind):
     """Images: file paths or arrays (n, h, w, c) / one (h, w, c); resizing is recorded."""
     name = "image"
-    baselines = ("br_lr", "mlknn")  # on frozen backbone features
     augmentable = True
 
     def training_batches(self, ds, model, *, training, batch_size, seed=0, augment=None,
