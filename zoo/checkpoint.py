@@ -91,6 +91,13 @@ def _save_keras(model, folder: Path) -> None:
     import keras
     clean = model.__class__.from_config(model.get_config())
     clean.set_weights(model.get_weights())
+    # A nested model that was compiled (an image head trained alone on cached features)
+    # comes back compiled from its config: drop its optimizer, or its state is saved too.
+    for layer in clean._flatten_layers(include_self=False, recursive=True):
+        if isinstance(layer, keras.Model) and getattr(layer, "optimizer", None) is not None:
+            layer.optimizer = None
+            layer.compiled = False
+            layer._compile_config = None
     # State that is not a weight (vocabularies of TextVectorization/StringLookup) travels
     # through the layers' own asset hooks.
     pairs = zip(model._flatten_layers(include_self=False), clean._flatten_layers(include_self=False))
