@@ -237,6 +237,8 @@ def test_leaderboard_with_nothing_to_show_exits_non_zero(tmp_path, monkeypatch, 
     from zoo import baselines, cli
     monkeypatch.setenv("ZOO_CHECKPOINTS", str(tmp_path / "none"))
     monkeypatch.setattr(baselines, "RESULTS_PATH", tmp_path / "none.json")
+    from zoo import leaderboard
+    monkeypatch.setattr(leaderboard, "PUBLISHED_DIR", tmp_path / "no-published")
     assert cli.main(["leaderboard"]) == 2
     assert "no leaderboard rows" in capsys.readouterr().err
 

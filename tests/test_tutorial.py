@@ -314,7 +314,7 @@ def test_export_data_subcommand(tmp_path, mirror_env, capsys):
     out = tmp_path / "e.csv"
     assert cli.main(["export-data", "emotions", "--split", "test", "--out", str(out), "--labels",
                      "sad-lonely,happy-pleased", "--rename", "sad-lonely=sad"]) == 0
-    assert "202 rows (72 features, 2 labels: sad, happy-pleased)" in capsys.readouterr().out
+    assert "202 rows (72 features per row, 2 labels: sad, happy-pleased)" in capsys.readouterr().out
     got, want = read_any(out), benchmarks.load("emotions", "test")
     assert got.label_names == ["sad", "happy-pleased"]
     cols = [want.label_names.index("sad-lonely"), want.label_names.index("happy-pleased")]

@@ -418,7 +418,9 @@ def cmd_compare(a):
           f"{result['num_examples']} examples, thresholds: "
           f"{describe_thresholds(result['thresholds'])}")
     for key, label in CARD_METRICS:
-        v = result["metrics"].get(key)
+        if key not in result["metrics"]:
+            continue  # a metric group this dataset is not scored with (e.g. annotation)
+        v = result["metrics"][key]
         print(f"  {label:<18} " + ("–" if v is None else f"{v:.4f}"))
     if row is None:
         print(f"\n(the leaderboard holds test-split results; this is {result['split']!r})")
