@@ -95,7 +95,7 @@ def test_float16_storage_halves_the_weights_and_loads_as_float32(tmp_path):
 
 
 @pytest.mark.slow
-def test_finetune_an_image_checkpoint_on_an_image_folder(tmp_path, cache):
+def test_finetune_an_image_checkpoint_on_an_image_folder(tmp_path, cache, capsys):
     """The README's promise: `zoo finetune` on a user image folder + label CSV, new labels."""
     import zoo
     from zoo.data.images import load_images  # noqa: F401  (TensorFlow decodes the PNGs)
@@ -119,3 +119,11 @@ def test_finetune_an_image_checkpoint_on_an_image_folder(tmp_path, cache):
     assert model.label_names == ["cat", "dog"]
     sets = model.predict_labels([str(tmp_path / "im0.png"), str(tmp_path / "im1.png")])
     assert len(sets) == 2 and all(set(s) <= {"cat", "dog"} for s in sets)
+    # `zoo predict` takes image files as they are (ids are the paths)
+    import json
+
+    from zoo import cli
+    assert cli.main(["predict", str(out), str(tmp_path / "im0.png"), str(tmp_path / "im1.png"),
+                     "--json"]) in (0, None)
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["id"] for r in rows] == [str(tmp_path / "im0.png"), str(tmp_path / "im1.png")]

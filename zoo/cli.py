@@ -167,8 +167,8 @@ def cmd_predict(a):
     from zoo.data import user_inputs as ui
     from zoo.errors import ZooError
     if not a.inputs and not a.text:
-        raise ZooError("give input files (CSV/.npy feature rows, or a text file with one "
-                       "document per line; '-' reads standard input) or --text \"...\"")
+        raise ZooError("give input files (CSV/.npy feature rows, image files, or a text file "
+                       "with one document per line; '-' reads standard input) or --text \"...\"")
     if a.threshold is not None and not 0.0 <= a.threshold <= 1.0:
         raise ZooError(f"--threshold is a probability cut in [0, 1], got {a.threshold}")
     model = zoo.load(a.name)
@@ -176,8 +176,11 @@ def cmd_predict(a):
     if a.text and not texts:
         raise ZooError(f"--text is for text models; {a.name} takes {model.kind} inputs "
                        "(give CSV or .npy files)")
+    ids = None
     if texts:
         x = [t for src in a.inputs for t in ui.read_texts(src)] + list(a.text or [])
+    elif model.input_kind.takes_files:  # image files: the paths are the inputs and the ids
+        x = ids = list(a.inputs)
     else:
         import numpy as np
         names = (model.card.get("input") or {}).get("feature_names")
@@ -186,11 +189,12 @@ def cmd_predict(a):
     proba = ui.predict_in_batches(model, x, progress=a.progress)
     sets = ui.label_sets(proba, rule, model.label_names)
     if a.out:
-        ui.write_predictions_csv(a.out, proba, sets, model.label_names)
+        ui.write_predictions_csv(a.out, proba, sets, model.label_names, ids=ids)
         print(f"wrote {len(sets)} predictions to {a.out}", file=sys.stderr)
         if not a.json:
             return
-    _format_sets(ui.prediction_records(sets, inputs=x if texts else None), a.json, texts)
+    _format_sets(ui.prediction_records(sets, ids=ids, inputs=x if texts else None), a.json,
+                 texts)
 
 
 def cmd_evaluate(a):

@@ -75,6 +75,8 @@ class InputKind:
     augmentable: bool = False
     #: user inputs are strings (a text file is read one document per line)
     takes_strings: bool = False
+    #: the CLI passes input files to the model as they are (image files), not read as rows
+    takes_files: bool = False
 
     def tf_rows(self, ds, image_size=None):
         """``(per-row tf.data.Dataset of x, rows are sparse, per-row decode fn or None)``."""
@@ -281,6 +283,7 @@ class ImageKind(InputKind):
     """Images: file paths or arrays (n, h, w, c) / one (h, w, c); resizing is recorded."""
     name = "image"
     augmentable = True
+    takes_files = True
 
     def training_batches(self, ds, model, *, training, batch_size, seed=0, augment=None,
                          drop_remainder=False):
