@@ -5,7 +5,8 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 # The dataset mirror: tests read the benchmark files from here instead of the internet.
-export ZOO_DATA_DIR ?= $(abspath ../shared/datasets)
+# (the first that exists of ../shared/datasets and /work/shared/datasets, as .ci/run does)
+export ZOO_DATA_DIR ?= $(firstword $(wildcard $(abspath ../shared/datasets) /work/shared/datasets) $(abspath ../shared/datasets))
 export TF_CPP_MIN_LOG_LEVEL ?= 3
 
 $(VENV)/.installed: setup.cfg pyproject.toml setup.py

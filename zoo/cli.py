@@ -592,11 +592,12 @@ def main(argv=None) -> int:
     s.add_argument("rest", nargs=argparse.REMAINDER)
     s.set_defaults(fn=cmd_export_removed)
 
-    s = sub.add_parser("predict", help="label sets for inputs (CSV/.npy feature rows, or text "
-                       "files with one document per line)",
+    s = sub.add_parser("predict", help="label sets for inputs (CSV/.npy feature rows, image "
+                       "files, or text files with one document per line)",
                        description="Label sets for inputs. Feature models: CSV or .npy files of "
-                       "feature rows. Text models: text files with one document per line, '-' "
-                       "for standard input, or --text \"a document\" (repeatable).")
+                       "feature rows. Image models: image files. Text models: text files with "
+                       "one document per line, '-' for standard input, or --text \"a document\" "
+                       "(repeatable).")
     s.add_argument("name")
     s.add_argument("inputs", nargs="*", metavar="FILE")
     s.add_argument("--text", action="append", metavar="STRING",

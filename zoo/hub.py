@@ -24,7 +24,6 @@ from pathlib import Path
 
 from zoo.errors import CheckpointError, NotFoundError
 
-from zoo.naming import DEFAULT_ORG, default_repo_id, hub_org  # noqa: F401  (re-exported)
 
 # Checkpoints shipped inside the wheel (setup.py copies them at build time; a clone has none:
 # its checkpoints/ folder holds them all).

@@ -63,6 +63,12 @@ def names() -> list[str]:
     return sorted(_KINDS)
 
 
+def model_image_size(model):
+    """``(height, width)`` of an image model's fixed input, or ``None``."""
+    shape = tuple(model.inputs[0].shape[1:3]) if model is not None else ()
+    return shape if len(shape) == 2 and all(isinstance(d, int) for d in shape) else None
+
+
 class InputKind:
     """Base class; subclasses override what differs. See the module docstring."""
     name: str = ""
@@ -293,7 +299,7 @@ class ImageKind(InputKind):
         if isinstance(ds.x, np.ndarray):
             return None
         from zoo.data.images import image_dataset
-        size = tuple(model.inputs[0].shape[1:3])
+        size = model_image_size(model)
         return image_dataset(ds, image_size=size, training=training, batch_size=batch_size,
                              augment=bool(augment) and training, seed=seed,
                              drop_remainder=drop_remainder)
@@ -326,9 +332,9 @@ class ImageKind(InputKind):
     def input_spec(self, ds, model=None):
         import numpy as np
         spec = {"kind": self.name}
-        shape = tuple(model.inputs[0].shape[1:3]) if model is not None else ()
-        if len(shape) == 2 and all(isinstance(d, int) for d in shape):
-            spec["image_size"] = [int(d) for d in shape]       # the model's fixed input size
+        size = model_image_size(model)
+        if size is not None:
+            spec["image_size"] = [int(d) for d in size]        # the model's fixed input size
         elif isinstance(ds.x, np.ndarray):
             spec["image_size"] = [int(ds.x.shape[1]), int(ds.x.shape[2])]
         return spec

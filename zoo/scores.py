@@ -134,16 +134,8 @@ def _columns_message(got: int, names) -> str:
             f"got {got}")
 
 
-def _is_number(cell: str) -> bool:
-    try:
-        float(cell)
-        return True
-    except ValueError:
-        return False
-
-
 def _read_csv(path: Path, names: list[str]):
-    from zoo.data.tabular import is_header_row
+    from zoo.data.tabular import is_header_row, is_number
     try:
         with open(path, newline="", encoding="utf-8") as f:
             text = f.read()
@@ -176,7 +168,7 @@ def _read_csv(path: Path, names: list[str]):
             try:
                 rows.append([float(c) for c in cells])
             except ValueError:
-                bad = next(i for i, c in enumerate(cells) if not _is_number(c))
+                bad = next(i for i, c in enumerate(cells) if not is_number(c))
                 raise DataFormatError(f"expected a probability, got {cells[bad]!r}", path=path,
                                       line=line, column=bad + 1) from None
             lines.append(line)

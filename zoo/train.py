@@ -245,16 +245,17 @@ def fit(architecture: str, train, valid, options: dict | None = None, *, seed: i
     post_fit = getattr(inspect.getmodule(get_architecture(architecture).builder),
                        "post_fit", None)
     post_fit_info = post_fit(model, train, valid) if callable(post_fit) else None
-    adjustment_info, shift = None, None
+    adjustment_info, shift, s_val = None, None, None
     if cfg["logit_adjustment"] is not None:
-        model, adjustment_info, shift = _logit_adjustment(model, train_labels, valid,
-                                                          cfg["logit_adjustment"])
+        model, adjustment_info, shift, s_val = _logit_adjustment(model, train_labels, valid,
+                                                                 cfg["logit_adjustment"])
 
     # Calibrate decisions on the validation split only.
     from zoo.inference import MultiLabelModel
     scorer = MultiLabelModel(model, train.label_names, card={
         "kind": valid.kind, "input": kinds.get(valid.kind).input_spec(valid, model)})
-    s_val = scorer.predict_proba(valid.x)
+    if s_val is None:  # (choosing tau scored valid already: not again)
+        s_val = scorer.predict_proba(valid.x)
     y_val = valid.labels_dense()
     rule_name = tcfg["rule"]
     if rule_name == "per_label":
@@ -304,7 +305,8 @@ DEFAULT_TAUS = (0.0, 0.125, 0.25, 0.375, 0.5, 0.625, 0.75, 0.875, 1.0)
 def _logit_adjustment(model, train_labels, valid, spec):
     """Append a post-hoc logit adjustment (``zoo.models.calibration``) with ``tau`` fixed or
     chosen on ``valid`` (``{"select_on": metric, "taus": [...]}``); returns (model, info,
-    the per-label logit shift or None)."""
+    the per-label logit shift or None, the returned model's valid probabilities or None when
+    valid was not scored)."""
     from zoo import kinds
     from zoo import metrics as zm
     from zoo.inference import MultiLabelModel
@@ -312,6 +314,7 @@ def _logit_adjustment(model, train_labels, valid, spec):
     from zoo.models.calibration import adjust, label_log_odds
     offsets = -label_log_odds(train_labels)
     info = {"method": "Menon et al., ICLR 2021: logits - tau * log-odds(train label frequency)"}
+    s_val = None
     if isinstance(spec, (int, float)) and not isinstance(spec, bool):
         tau = float(spec)
     elif isinstance(spec, dict):
@@ -334,6 +337,7 @@ def _logit_adjustment(model, train_labels, valid, spec):
                 raise ValueError(f"logit_adjustment select_on: unknown metric {metric!r}")
             scores[t] = float(values[metric])
         tau = max(taus, key=lambda t: (scores[t], -t))
+        s_val = (1 / (1 + np.exp(-(logits + tau * offsets)))).astype(np.float32)
         info.update(select_on=metric, valid_scores={str(t): round(v, 6) for t, v in
                                                     scores.items()})
     else:
@@ -341,13 +345,8 @@ def _logit_adjustment(model, train_labels, valid, spec):
     info["tau"] = tau
     if tau == 0.0:
         info["note"] = "tau = 0: no layer appended"
-        return model, info, None
-    return adjust(model, tau * offsets), info, tau * offsets
-
-
-def _image_size(model):
-    shape = tuple(model.inputs[0].shape[1:3])
-    return shape if all(isinstance(d, int) for d in shape) else None
+        return model, info, None, s_val
+    return adjust(model, tau * offsets), info, tau * offsets, s_val
 
 
 def _frozen_encoder_data(model, train, valid, cfg, verbose):
@@ -361,7 +360,8 @@ def _frozen_encoder_data(model, train, valid, cfg, verbose):
                        "(the image architectures' layout, docs/adding_a_model.md)")
     encoder, head = model.get_layer("backbone"), model.get_layer("head")
     encoder.trainable = False
-    size = _image_size(model)
+    from zoo.kinds import model_image_size
+    size = model_image_size(model)
 
     def feats(ds, mirror=False):
         return encode(encoder, ds, size, mirror=mirror, verbose=bool(verbose))

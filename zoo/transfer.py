@@ -58,13 +58,6 @@ def copy_encoder(base_model, model, head: list[str], same_labels: bool,
             "head": sorted(set(reinit) | set(head))}
 
 
-def _label_stand_in(num_labels: int, label_names=None):
-    """The label side of a builder call when no training data is at hand (``zoo.create``)."""
-    names = list(label_names) if label_names is not None else [f"label_{i}"
-                                                               for i in range(num_labels)]
-    return names
-
-
 def reheaded(saved, num_labels: int, options: dict | None = None, train=None):
     """``saved``'s architecture rebuilt for ``num_labels`` labels on its encoder.
 

@@ -530,7 +530,8 @@ def read_csv(path, label_columns=None, label_column=None, feature_columns=None,
 
 # --------------------------------------------------------------------------- feature rows
 
-def _is_number(cell: str) -> bool:
+def is_number(cell: str) -> bool:
+    """Whether ``float(cell)`` parses (the header rule and the numeric readers use it)."""
     try:
         float(cell)
         return True
@@ -558,7 +559,7 @@ def is_header_row(cells: Sequence[str], known_names: Sequence[str] | None = None
     cells = [c.strip() for c in cells]
     if known_names is not None and len(known_names) and set(map(str, known_names)) <= set(cells):
         return True
-    return bool(cells) and all(c and not _is_number(c) for c in cells)
+    return bool(cells) and all(c and not is_number(c) for c in cells)
 
 
 def read_feature_rows(path, feature_names: Sequence[str] | None = None,

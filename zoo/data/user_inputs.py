@@ -27,14 +27,6 @@ __all__ = ["read_feature_rows", "read_texts", "select_labels", "prediction_recor
            "write_predictions_csv", "predict_in_batches", "label_sets", "read_history"]
 
 
-def _is_float(s: str) -> bool:
-    try:
-        float(s)
-        return True
-    except ValueError:
-        return False
-
-
 def _cells(line: str) -> list[str]:
     return [c.strip().strip('"') for c in line.rstrip("\r\n").split(",")]
 
@@ -52,6 +44,8 @@ def read_feature_rows(path, feature_names=None):
     (3, 103)
     """
     import numpy as np
+
+    from zoo.data.tabular import is_number
     path = Path(path)
     if path.suffix == ".npy":
         x = np.load(path, allow_pickle=False)
@@ -74,7 +68,7 @@ def read_feature_rows(path, feature_names=None):
         return x
     known = [str(n) for n in feature_names] if feature_names is not None else None
     has_header = bool(first.strip()) and (
-        all(not _is_float(c) for c in header) or (known is not None and header == known))
+        all(not is_number(c) for c in header) or (known is not None and header == known))
     rows, lines = [], []
     with open(path, newline="", encoding="utf-8") as f:
         for lineno, line in enumerate(f, 1):
@@ -84,7 +78,7 @@ def read_feature_rows(path, feature_names=None):
                 continue
             cells = _cells(line)
             for col, c in enumerate(cells, 1):
-                if not _is_float(c):
+                if not is_number(c):
                     what = "an empty cell" if c == "" else repr(c)
                     raise DataFormatError(f"expected a number, got {what}", path=path,
                                           line=lineno, column=col)
