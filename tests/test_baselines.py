@@ -286,29 +286,31 @@ def test_random_forest_scores_constants_and_determinism(small_problem):
 # (issue 13 item 1: hyper-parameters and thresholds chosen on valid, like the checkpoints)
 
 def test_crossfit_rule_choice_does_not_reward_overfitting():
+    from zoo import thresholds as th
     from zoo.baselines import runner
     rng = np.random.default_rng(0)
     n, L = 200, 30
     y = (rng.random((n, L)) < 0.05).astype(np.int8)             # rare labels
     s = rng.random((n, L))                                       # scores carry no signal
-    halves = runner.valid_halves(n, 0)
+    halves = th.split_halves(n, 0)
     assert len(set(halves[0]) & set(halves[1])) == 0 and len(halves[0]) + len(halves[1]) == n
-    in_sample = {r: np.mean(runner._f1s(y, runner.calibrate(r, y, s).apply(s)))
-                 for r in runner.RULES}
-    held_out = {r: runner.crossfit_score(y, s, r, halves) for r in runner.RULES}
+    in_sample = {r: th.criterion(y, runner.calibrate(r, y, s).apply(s)) for r in runner.RULES}
+    held_out = {r: th.crossfit_score(y, s, r) for r in runner.RULES}
     # tuned on the rows it is scored on, per-label cuts look far better than they are
     assert in_sample["per_label"] > held_out["per_label"] + 0.04
+    # the baselines compare the checkpoints' candidates
+    assert set(runner.RULES) == set(th.CANDIDATES)
 
 
-def test_f1s_match_the_metrics_module():
-    from zoo.baselines.runner import _f1s
+def test_f1_pair_matches_the_metrics_module():
+    from zoo import thresholds as th
     from zoo.metrics import evaluate
     rng = np.random.default_rng(1)
     y = (rng.random((40, 6)) < 0.3).astype(np.int8)
     y[:, 5] = 0
     s = rng.random((40, 6))
     m = evaluate(y, s, threshold=0.5)
-    micro, macro = _f1s(y, s > 0.5)
+    micro, macro = th.f1_pair(y, s > 0.5)
     assert micro == pytest.approx(m["micro_f1"]) and macro == pytest.approx(m["macro_f1"])
 
 
@@ -338,8 +340,8 @@ def test_tune_baseline_chooses_on_valid_and_touches_test_once(monkeypatch, small
     assert row["name"] == "mlknn-tuned" and row["tuned"] and row["baseline"] == "mlknn"
     trials = row["selection"]["trials"]
     assert [t["params"]["k"] for t in trials] == [3, 5, 7]
-    best = max(((t["valid_score"][r], -i, r, t["params"]["k"]) for i, t in enumerate(trials)
-                for r in runner.RULES))
+    best = max((t["valid_score"][t["rule"]], -i, t["rule"], t["params"]["k"])
+               for i, t in enumerate(trials))
     assert row["selection"]["chosen"]["params"]["k"] == best[3]
     assert row["threshold"] == row["selection"]["chosen"]["rule"]
     # valid scored once per grid entry, test once by the chosen model
@@ -369,7 +371,9 @@ def test_results_have_tuned_rows_on_every_checkpoint_dataset(stored):
             if key in stored:
                 r = stored[key]
                 assert r["tuned"] and r["baseline"] == n and r["train_split"] == "train"
-                assert r["thresholds"]["rule"] == r["threshold"] in ("global", "per_label")
+                assert r["threshold"] in r["selection"]["rules"]
+                kind = {"global": "global", "top_k": "top_k"}.get(r["threshold"], "per_label")
+                assert r["thresholds"]["rule"] == kind
                 chosen = r["selection"]["chosen"]["params"]
                 assert chosen in [t["params"] for t in r["selection"]["trials"]]
                 assert all(r["params"][k] == v for k, v in chosen.items())

@@ -453,3 +453,94 @@ def test_parse_label_dict_must_name_every_label():
         th.parse({"a": 0.1, "b": 0.2, "z": 0.3}, 3, ["a", "b", "c"])
     with pytest.raises(DataFormatError, match=r"\['b'\] = 1\.2 is outside"):
         th.parse({"a": 0.1, "b": 1.2, "c": 0.3}, 3, ["a", "b", "c"])
+
+
+# ----------------------------------------------------------------------------- rule choice
+# (issue 13 item 2: per-label cuts that do not overfit small validation splits)
+
+def _signal(n=300, L=6, seed=0, noise=0.6):
+    rng = np.random.default_rng(seed)
+    y = (rng.random((n, L)) < 0.3).astype(np.int8)
+    s = np.clip(y * (1 - noise) + rng.random((n, L)) * noise, 0, 1)
+    return y, s
+
+
+def test_shrunk_interpolates_between_per_label_and_global():
+    y, s = _signal()
+    s[:, 0] = s[:, 0] * 0.5                   # label 0 needs a much lower cut than the others
+    g = th.tune_global(y, s).threshold
+    own = th.tune_per_label(y, s, fallback=g).thresholds
+    np.testing.assert_allclose(th.tune_shrunk(y, s, strength=0).thresholds, own)
+    np.testing.assert_allclose(th.tune_shrunk(y, s, strength=1e12).thresholds, g, rtol=1e-6)
+    mid = th.tune_shrunk(y, s, strength=30).thresholds
+    lo, hi = np.minimum(own, g), np.maximum(own, g)
+    assert np.all((mid >= lo - 1e-12) & (mid <= hi + 1e-12))
+    assert mid[0] != pytest.approx(own[0]) and mid[0] != pytest.approx(g)
+    # a label with no validation positive takes the global cut, not 0.5
+    y2 = y.copy()
+    y2[:, 3] = 0
+    assert th.tune_shrunk(y2, s, strength=10).thresholds[3] == pytest.approx(
+        th.tune_global(y2, s).threshold)
+    with pytest.raises(ValueError, match="strength"):
+        th.tune_shrunk(y, s, strength=-1)
+
+
+def test_shrunk_weights_a_label_by_its_positives():
+    y, s = _signal(n=400, L=2, seed=3)
+    _, info = th.tune_shrunk(y, s, strength=10, return_info=True)
+    np.testing.assert_allclose(info["weight"], info["positives"] / (info["positives"] + 10))
+
+
+def test_top_k_tuner_finds_the_label_count():
+    rng = np.random.default_rng(0)
+    y = np.zeros((100, 8), dtype=np.int8)
+    for row in y:
+        row[rng.choice(8, 3, replace=False)] = 1   # every row has exactly 3 labels
+    s = y * 0.5 + rng.random(y.shape) * 0.4          # ... and they score highest
+    assert th.tune_top_k(y, s) == th.TopK(3)
+    assert th.tune_top_k(y, s, max_k=2) == th.TopK(2)
+
+
+def test_choose_rule_refuses_to_reward_overfitting():
+    rng = np.random.default_rng(1)
+    y = (rng.random((120, 40)) < 0.05).astype(np.int8)   # rare labels, scores without signal
+    s = rng.random((120, 40))
+    in_sample = th.criterion(y, th.tune_per_label(y, s).apply(s))
+    assert in_sample > th.crossfit_score(y, s, "per_label") + 0.05
+    # informative scores: the choice is the best held-out candidate, re-tuned on all rows
+    y, s = _signal(n=400, L=5, seed=2)
+    rule, sel = th.choose_rule(y, s)
+    assert sel["candidates"] == list(th.CANDIDATES)
+    assert sel["best"] == max(sel["valid_scores"], key=sel["valid_scores"].get)
+    assert list(sel["valid_scores"]).index(sel["chosen"]) <= list(sel["valid_scores"]).index(sel["best"])
+    assert rule == th.tune(sel["chosen"], y, s)
+
+
+def test_choose_rule_takes_a_fixed_cut_and_prefers_earlier_candidates_on_ties():
+    y, s = _signal(n=100, L=3, seed=4, noise=0.0)  # perfectly separable: every rule is perfect
+    rule, sel = th.choose_rule(y, s, candidates=["fixed:0.5", "global", "per_label"])
+    assert sel["chosen"] == "fixed:0.5" and rule == th.GlobalThreshold(0.5)
+    with pytest.raises(ValueError, match="unknown rule"):
+        th.choose_rule(y, s, candidates=["median"])
+
+
+def test_fit_chooses_the_rule_on_valid_by_default():
+    from zoo.data import load
+    from zoo.train import fit
+    tr, va = load("emotions", "train"), load("emotions", "valid")
+    r = fit("mlp", tr, va, {"hidden_units": [8]}, verbose=0, epochs=2)
+    sel = r.training["threshold_selection"]
+    assert sel["chosen"] in th.CANDIDATES and set(sel["valid_scores"]) == set(th.CANDIDATES)
+    s_val = r.model.predict(va.x, verbose=0)
+    s_val = 1 / (1 + np.exp(-s_val))
+    np.testing.assert_allclose(np.asarray(r.thresholds.apply(s_val), dtype=int),
+                               th.tune(sel["chosen"], va.labels_dense(), s_val).apply(s_val))
+
+
+def test_pick_prefers_the_simplest_rule_within_one_standard_error():
+    noisy = {"global": np.array([0.50, 0.52, 0.48, 0.50]),
+             "per_label": np.array([0.53, 0.50, 0.50, 0.49])}   # ahead by less than the noise
+    assert th.pick(noisy) == ("global", "per_label")
+    clear = {"global": np.array([0.50, 0.52, 0.48, 0.50]),
+             "per_label": np.array([0.56, 0.58, 0.54, 0.57])}   # ahead every time
+    assert th.pick(clear) == ("per_label", "per_label")

@@ -88,9 +88,12 @@ def render(card: dict, metrics: dict | None) -> str:
         body += [f"## {heading} (`{split}`, {metrics.get('num_examples', '?')} examples)", ""]
         if metrics.get("note"):
             body += [f"**{metrics['note']}.**", ""]
+        sel = (card.get("training") or {}).get("threshold_selection")
+        chosen = (f" `{sel['chosen']}`, chosen among {', '.join(sel['candidates'])} by the"
+                  f" {sel['criterion']}" if sel else "")
         body += [f"Computed by `zoo {'finetune' if ft else 'evaluate'}` from this folder;"
                  " decisions use the thresholds calibrated on the validation split"
-                 f" (`{(card.get('thresholds') or {}).get('rule', '?')}`).", "",
+                 f" (`{(card.get('thresholds') or {}).get('rule', '?')}`{chosen}).", "",
                  "| metric | value |", "|---|---|"]
         for key, label in CARD_METRICS:
             if key in values and values[key] is not None:

@@ -37,7 +37,8 @@ def read_recipe(path) -> dict:
         seed = 0
         [model]       architecture options (the builder's keyword arguments)
         [train]       zoo.train.TRAIN_DEFAULTS keys (loss, epochs, learning_rate, ...)
-        [thresholds]  rule = "per_label" | "global" | "fixed", fallback, value, at_least_one
+        [thresholds]  rule = "auto" (default) | "per_label" | "global" | "fixed", fallback, value,
+                      at_least_one, candidates (for "auto": names in zoo.thresholds.CANDIDATES)
         [data]        train_split / valid_split of a named dataset, or, with [finetune],
                       train / valid / test files and reader_options
         [finetune]    base (name, folder or architecture), freeze_epochs, input_mismatch,

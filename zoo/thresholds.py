@@ -60,7 +60,8 @@ from zoo.errors import DataFormatError
 
 __all__ = [
     "Rule", "GlobalThreshold", "PerLabelThreshold", "TopK", "AtLeastOne",
-    "from_dict", "from_json", "tune_per_label", "tune_global", "parse", "SPEC_FORMS",
+    "from_dict", "from_json", "tune_per_label", "tune_global", "tune_shrunk", "tune_top_k",
+    "choose_rule", "crossfit_score", "heldout_scores", "pick", "CANDIDATES", "CRITERION", "parse", "SPEC_FORMS",
 ]
 
 #: Tuning sweeps at most about this many (n+1) x labels cells at once (memory bound).
@@ -585,6 +586,225 @@ def tune_global(y_val, s_val, metric: str = "micro_f1", fallback: float = 0.5,
     if best_k[0] == m[0]:
         return GlobalThreshold(fallback)
     return GlobalThreshold(float(thr[0]))
+
+
+def tune_shrunk(y_val, s_val, strength: float = 10.0, return_info: bool = False):
+    """Per-label cuts shrunk towards one global cut: SCut that does not overfit rare labels.
+
+    A per-label cut tuned on a label's ``P`` validation positives is noisy when ``P`` is
+    small. This rule starts from both tuned cuts, the label's own ``t_j``
+    (:func:`tune_per_label`) and the global micro-F1 cut ``t_g`` (:func:`tune_global`), and
+    uses their positive-count weighted mean, ``(P_j * t_j + strength * t_g) / (P_j +
+    strength)`` -- the posterior mean of a label's cut under a prior centred on the global cut
+    worth ``strength`` positives (empirical-Bayes shrinkage). Labels whose own cut cannot be
+    tuned (no positive, best F below 0.1, or the trivial "predict all" cut, see
+    :func:`tune_per_label`) get ``t_g``. With probabilities the mean is taken on the logit
+    scale (cuts of 0.01 and 0.1 are as far apart as 0.5 and 0.9 there); other scores are
+    averaged as they are.
+
+    ``strength=0`` is :func:`tune_per_label` with the global cut as fallback; a very large
+    strength is :func:`tune_global`.
+
+    Example::
+
+        >>> y = np.array([[1, 0], [1, 0], [0, 0], [0, 1], [0, 1]])
+        >>> s = np.array([[0.9, 0.1], [0.6, 0.2], [0.3, 0.3], [0.2, 0.7], [0.1, 0.8]])
+        >>> r = tune_shrunk(y, s, strength=2)
+        >>> bool(tune_per_label(y, s).thresholds[0] <= r.thresholds[0])
+        True
+    """
+    y, s = _check_pair(y_val, s_val)
+    strength = _finite_float(strength, "strength")
+    if strength < 0:
+        raise ValueError(f"strength must be >= 0, got {strength}")
+    g = tune_global(y, s).threshold
+    own, info = tune_per_label(y, s, fallback=g, return_info=True)
+    weight = np.where(info["reason"] == "tuned", info["positives"], 0).astype(np.float64)
+    weight = weight / np.maximum(weight + strength, 1e-12)
+    t = own.thresholds
+    if s.min() >= 0.0 and s.max() <= 1.0 and 0.0 <= g <= 1.0:
+        eps = 1e-7
+
+        def logit(v):
+            v = np.clip(v, eps, 1 - eps)
+            return np.log(v / (1 - v))
+        mixed = weight * logit(t) + (1 - weight) * logit(np.float64(g))
+        cut = 1 / (1 + np.exp(-mixed))
+        # a label's own cut at the clip edge (predict none above 1 - eps) keeps its own value
+        cut = np.where(weight >= 1.0, t, cut)
+    else:
+        cut = weight * t + (1 - weight) * g
+    rule = PerLabelThreshold(cut)
+    if not return_info:
+        return rule
+    return rule, {**info, "global": g, "weight": weight}
+
+
+def tune_top_k(y_val, s_val, max_k: int = 10) -> TopK:
+    """The rank cut ``TopK(k)`` with the ``k`` in ``1..max_k`` that maximizes the mean of
+    micro- and macro-F1 (:data:`CRITERION`) on a validation split (ties: the smaller ``k``).
+
+    Example::
+
+        >>> y = np.array([[1, 1, 0], [1, 0, 1], [0, 1, 1]])
+        >>> s = np.array([[0.9, 0.8, 0.1], [0.7, 0.2, 0.6], [0.1, 0.5, 0.4]])
+        >>> tune_top_k(y, s)
+        TopK(2)
+    """
+    y, s = _check_pair(y_val, s_val)
+    if isinstance(max_k, bool) or not isinstance(max_k, numbers.Integral) or max_k < 1:
+        raise ValueError(f"max_k must be an integer >= 1, got {max_k!r}")
+    order = np.argsort(-s, axis=1, kind="stable")
+    pred = np.zeros(s.shape, dtype=bool)
+    best_k, best = 1, -1.0
+    for k in range(1, min(int(max_k), s.shape[1]) + 1):
+        np.put_along_axis(pred, order[:, k - 1:k], True, axis=1)
+        v = criterion(y, pred)
+        if v > best + 1e-12:
+            best_k, best = k, v
+    return TopK(best_k)
+
+
+# ----------------------------------------------------------------------------- choosing a rule
+
+#: What :func:`choose_rule` maximizes on held-out validation rows.
+CRITERION = "mean of micro-F1 and macro-F1"
+
+
+def f1_pair(y, pred) -> tuple[float, float]:
+    """(micro-F1, macro-F1) of 0/1 decisions ``pred`` against labels ``y`` in {1, 0, -1}
+    (unknown entries ignored); a label with no positive and no prediction has F1 0, the 0/0 = 0
+    convention of :func:`zoo.metrics.evaluate`."""
+    y = np.asarray(y)
+    known = y >= 0
+    pos = (y == 1)
+    pred = np.asarray(pred, dtype=bool) & known
+    tp = (pos & pred).sum(axis=0).astype(np.float64)
+    fp = (~pos & pred).sum(axis=0)
+    fn = (pos & ~pred).sum(axis=0)
+    denom = 2 * tp + fp + fn
+    micro = 2 * tp.sum() / denom.sum() if denom.sum() else 0.0
+    macro = np.where(denom > 0, 2 * tp / np.maximum(denom, 1), 0.0).mean()
+    return float(micro), float(macro)
+
+
+def criterion(y, pred) -> float:
+    """:data:`CRITERION` of decisions ``pred``."""
+    return float(np.mean(f1_pair(y, pred)))
+
+
+#: The candidate rules :func:`choose_rule` compares (name -> tuner on (y, s)), simplest first:
+#: one cut, the rank cut, shrunk per-label cuts from strong to weak shrinkage, free per-label
+#: cuts.
+CANDIDATES = {
+    "global": lambda y, s: tune_global(y, s),
+    "top_k": lambda y, s: tune_top_k(y, s),
+    "shrunk-30": lambda y, s: tune_shrunk(y, s, strength=30),
+    "shrunk-10": lambda y, s: tune_shrunk(y, s, strength=10),
+    "shrunk-3": lambda y, s: tune_shrunk(y, s, strength=3),
+    "per_label": lambda y, s: tune_per_label(y, s, fallback=0.5),
+}
+
+
+def _check_candidate(name: str) -> str:
+    if not isinstance(name, str) or (not name.startswith("fixed:") and name not in CANDIDATES):
+        raise ValueError(f"unknown rule {name!r}; candidates: {list(CANDIDATES)} or "
+                         "'fixed:<cut>'")
+    return name
+
+
+def tune(name: str, y_val, s_val) -> Rule:
+    """The candidate rule ``name`` (a key of :data:`CANDIDATES`, or ``"fixed:<cut>"``) tuned on
+    ``(y_val, s_val)``."""
+    if _check_candidate(name).startswith("fixed:"):
+        return GlobalThreshold(_cut(float(name[len("fixed:"):]), name))
+    return CANDIDATES[name](y_val, s_val)
+
+
+def split_halves(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Two disjoint random halves of ``range(n)`` (sorted), for cross-fitted rule choice."""
+    if n < 2:
+        raise DataFormatError(f"the validation split has {n} row(s); choosing a rule needs at"
+                              " least 2")
+    perm = np.random.default_rng(seed).permutation(n)
+    return np.sort(perm[: n // 2]), np.sort(perm[n // 2:])
+
+
+def heldout_scores(y_val, s_val, name: str, repeats: int = 5, seed: int = 0) -> np.ndarray:
+    """:data:`CRITERION` of rule ``name`` tuned on one half of the validation rows and applied
+    to the other half, both directions, for ``repeats`` random halvings (seeds ``seed ..
+    seed + repeats - 1``): ``2 * repeats`` held-out scores, in a fixed order (so two rules'
+    scores pair up half by half)."""
+    y, s = _check_pair(y_val, s_val)
+    scores = []
+    for r in range(int(repeats)):
+        halves = split_halves(len(y), seed + r)
+        for fit_idx, eval_idx in (halves, halves[::-1]):
+            rule = tune(name, y[fit_idx], s[fit_idx])
+            scores.append(criterion(y[eval_idx], rule.apply(s[eval_idx])))
+    return np.asarray(scores)
+
+
+def crossfit_score(y_val, s_val, name: str, repeats: int = 5, seed: int = 0) -> float:
+    """The mean of :func:`heldout_scores`."""
+    return float(heldout_scores(y_val, s_val, name, repeats, seed).mean())
+
+
+def pick(scores: dict) -> tuple[str, str]:
+    """``(chosen, best)`` among candidates' paired held-out scores (name -> array, simplest
+    first): ``best`` has the highest mean; ``chosen`` is the first (simplest) candidate whose
+    mean is within one standard error of the paired differences from ``best``'s (the "one
+    standard error rule" of model selection, Hastie, Tibshirani & Friedman, *Elements of
+    Statistical Learning*, 2nd ed., sec. 7.10): a more flexible rule must win by more than the
+    noise of the small validation split to be used."""
+    names = list(scores)
+    best = max(names, key=lambda n: (round(float(np.mean(scores[n])), 12), -names.index(n)))
+    for name in names:
+        d = np.asarray(scores[best]) - np.asarray(scores[name])
+        se = float(d.std(ddof=1) / np.sqrt(d.size)) if d.size > 1 else 0.0
+        if float(d.mean()) <= se + 1e-12:
+            return name, best
+    return best, best
+
+
+def choose_rule(y_val, s_val, candidates=None, repeats: int = 5, seed: int = 0):
+    """Choose the decision rule on a validation split without letting it overfit the split.
+
+    Every candidate (default :data:`CANDIDATES`, simplest first: one global cut, the best rank
+    cut, per-label cuts shrunk towards the global one with strengths 30, 10 and 3, free
+    per-label cuts; ``"fixed:<cut>"`` adds a fixed cut such as a paper's own) is tuned on one
+    random half of the validation rows and scored (:data:`CRITERION`) on the other half, both
+    ways, over ``repeats`` random halvings. The simplest candidate within one standard error
+    of the best is chosen (:func:`pick`) and re-tuned on all validation rows. This is how the
+    checkpoints (``rule = "auto"``, the default of :func:`zoo.train.fit`) and the tuned
+    baselines choose, so both get the same treatment.
+
+    Returns ``(rule, selection)`` with ``selection = {"criterion", "candidates",
+    "valid_scores" (name -> mean held-out score), "best", "chosen", "repeats", "seed"}``.
+
+    Example::
+
+        >>> rng = np.random.default_rng(0)
+        >>> y = (rng.random((200, 4)) < 0.3).astype(int)
+        >>> s = np.clip(y * 0.4 + rng.random((200, 4)) * 0.6, 0, 1)
+        >>> rule, sel = choose_rule(y, s)
+        >>> sel["chosen"] in sel["valid_scores"]
+        True
+    """
+    y, s = _check_pair(y_val, s_val)
+    names = [_check_candidate(n) for n in (list(CANDIDATES) if candidates is None
+                                           else list(candidates))]
+    if not names:
+        raise ValueError("choose_rule needs at least one candidate")
+    scores = {name: heldout_scores(y, s, name, repeats=repeats, seed=seed) for name in names}
+    chosen, best = pick(scores)
+    selection = {"criterion": f"{CRITERION} on held-out halves of valid (rule tuned on the other"
+                              f" half, both ways, {int(repeats)} random halvings); the simplest"
+                              " candidate within one standard error of the best",
+                 "candidates": names, "repeats": int(repeats), "seed": int(seed),
+                 "valid_scores": {n: round(float(v.mean()), 6) for n, v in scores.items()},
+                 "best": best, "chosen": chosen}
+    return tune(chosen, y, s), selection
 
 
 # ----------------------------------------------------------------------------- user specs

@@ -33,8 +33,10 @@ TRAIN_DEFAULTS = {
     # or {select_on = "<metric>", taus = [...]} to choose tau on the validation split
     "logit_adjustment": None,
 }
-THRESHOLD_DEFAULTS = {"rule": "per_label", "fallback": 0.5}
-THRESHOLD_KEYS = {"rule", "fallback", "value", "at_least_one"}
+# "auto": the rule is chosen on valid among zoo.thresholds.CANDIDATES (plus "fixed" when a
+# recipe names a fixed cut as its paper's own) by held-out halves (zoo.thresholds.choose_rule)
+THRESHOLD_DEFAULTS = {"rule": "auto", "fallback": 0.5}
+THRESHOLD_KEYS = {"rule", "fallback", "value", "at_least_one", "candidates"}
 
 
 @dataclass
@@ -258,7 +260,13 @@ def fit(architecture: str, train, valid, options: dict | None = None, *, seed: i
         s_val = scorer.predict_proba(valid.x)
     y_val = valid.labels_dense()
     rule_name = tcfg["rule"]
-    if rule_name == "per_label":
+    selection = None
+    if rule_name == "auto" and shift is not None:
+        raise ZooError("thresholds rule 'auto' with a logit adjustment is not supported: use "
+                       "rule = 'global' (the unadjusted model's cut, expressed per label)")
+    if rule_name == "auto":
+        rule, selection = th.choose_rule(y_val, s_val, candidates=tcfg.get("candidates"))
+    elif rule_name == "per_label":
         rule = th.tune_per_label(y_val, s_val, fallback=float(tcfg["fallback"]))
     elif rule_name == "global" and shift is not None:
         # One global cut on the scores *before* the logit adjustment, expressed per label on
@@ -277,7 +285,8 @@ def fit(architecture: str, train, valid, options: dict | None = None, *, seed: i
     elif rule_name == "fixed":
         rule = th.GlobalThreshold(float(tcfg.get("value", 0.5)))
     else:
-        raise ZooError(f"unknown threshold rule {rule_name!r}; use per_label, global or fixed")
+        raise ZooError(f"unknown threshold rule {rule_name!r}; use auto, per_label, global or "
+                       "fixed")
     if tcfg.get("at_least_one"):
         rule = th.AtLeastOne(rule)
 
@@ -296,6 +305,8 @@ def fit(architecture: str, train, valid, options: dict | None = None, *, seed: i
         training["post_fit"] = post_fit_info
     if adjustment_info is not None:
         training["logit_adjustment"] = adjustment_info
+    if selection is not None:
+        training["threshold_selection"] = selection
     return TrainResult(model, rule, history, training, built_options)
 
 

@@ -13,15 +13,18 @@ Two variants of every baseline, both scored on the official **test** split with
   checkpoints (:func:`tune_baseline`): fitted on ``train`` (official train minus the ``valid``
   carve-out the checkpoints use; GoEmotions: the official train/dev), its hyper-parameters
   chosen among the registered grid (:mod:`zoo.baselines.catalog`) on ``valid``, and its
-  decision rule calibrated on ``valid`` with the checkpoints' tuners
-  (:func:`zoo.thresholds.tune_global`, micro-F1; :func:`zoo.thresholds.tune_per_label` with
-  the 0.5 fallback, as ``zoo.train`` does). Test data is never used for a choice.
+  decision rule chosen and calibrated on ``valid`` with the checkpoints' candidates and tuners
+  (:mod:`zoo.thresholds`, as ``zoo.train`` does). Test data is never used for a choice.
 
 How the tuned choice is made, so that per-label cuts do not win by overfitting ``valid``:
-the validation rows are split once into two random halves (``seed``). For every grid setting
-and both rules ("global", "per_label"), the rule is tuned on one half and scored on the other,
-both ways; the score is the mean of micro-F1 and macro-F1 over the two held-out halves. The
-best (setting, rule) wins (ties: the earlier grid entry, then "global"); its rule is then
+the validation rows are split into two random halves (5 random halvings from ``seed``). For
+every grid setting and every candidate rule (:data:`RULES`: a global cut, per-label cuts,
+per-label cuts shrunk towards the global one, the best rank cut -- the checkpoints'
+``zoo.thresholds.choose_rule`` candidates), the rule is tuned on one half and scored on the
+other, both ways; the score is the mean of micro-F1 and macro-F1 over the held-out halves
+(:func:`zoo.thresholds.heldout_scores`). Per setting, the simplest rule within one standard
+error of that setting's best is its rule (:func:`zoo.thresholds.pick`); the setting whose rule
+scores best wins (ties: the earlier grid entry); its rule is then
 re-tuned on all of ``valid`` (what the checkpoints do) and applied to the test scores. The row
 records every trial under ``selection``.
 
@@ -46,8 +49,6 @@ import json
 import time
 import warnings
 from pathlib import Path
-
-import numpy as np
 
 from zoo.baselines import catalog, registry  # noqa: F401  (catalog registers the baselines)
 from zoo.errors import ZooError
@@ -74,7 +75,10 @@ VARIANTS = ("untuned", "tuned")
 TUNED_SUFFIX = "-tuned"
 #: The selection criterion of the tuned rows (on held-out halves of ``valid``).
 CRITERION = "mean of micro-F1 and macro-F1"
-RULES = ("global", "per_label")
+#: The candidate rules, the checkpoints' (``zoo.thresholds.CANDIDATES``, ``rule = "auto"``).
+RULES = ("global", "top_k", "shrunk-30", "shrunk-10", "shrunk-3", "per_label")
+#: Random halvings of ``valid`` per (setting, rule) score, as ``zoo.thresholds.choose_rule``.
+REPEATS = 5
 # (dataset, row name) pairs not run by default, with the reason recorded in the results file.
 SKIP = {
     ("delicious", "ecc-lr"): "too slow on 2 shared CPU cores: 10 chains x 983 labels = 9830"
@@ -200,47 +204,12 @@ def evaluate_baseline(dataset: str, name: str, seed: int = 0, **overrides) -> di
 # ----------------------------------------------------------------------------- tuning
 
 def calibrate(rule: str, y_val, s_val):
-    """The decision rule ``rule`` ("global" or "per_label") tuned on validation labels/scores
-    with the checkpoints' settings (``zoo.train``: micro-F1 global cut; per-label F1 cuts with
-    the 0.5 fallback)."""
+    """The decision rule ``rule`` (a name in :data:`RULES`) tuned on validation labels/scores
+    with the checkpoints' tuners (:func:`zoo.thresholds.tune`)."""
     from zoo import thresholds as th
-    if rule == "global":
-        return th.tune_global(y_val, s_val)
-    if rule == "per_label":
-        return th.tune_per_label(y_val, s_val, fallback=0.5)
-    raise ValueError(f"rule must be one of {RULES}, got {rule!r}")
-
-
-def _f1s(y: np.ndarray, pred: np.ndarray) -> tuple[float, float]:
-    """(micro-F1, macro-F1) of 0/1 decisions; a label with no positive and no prediction has
-    F1 0 (the 0/0 = 0 convention of :func:`zoo.metrics.evaluate`)."""
-    y = y == 1
-    tp = (y & pred).sum(axis=0).astype(np.float64)
-    fp = (~y & pred).sum(axis=0)
-    fn = (y & ~pred).sum(axis=0)
-    denom = 2 * tp + fp + fn
-    micro = 2 * tp.sum() / denom.sum() if denom.sum() else 0.0
-    macro = np.where(denom > 0, 2 * tp / np.maximum(denom, 1), 0.0).mean()
-    return float(micro), float(macro)
-
-
-def valid_halves(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Two disjoint random halves of ``range(n)`` (sorted), for cross-fitted rule choice."""
-    if n < 2:
-        raise ZooError(f"the validation split has {n} row(s); choosing a rule needs at least 2")
-    perm = np.random.default_rng(seed).permutation(n)
-    return np.sort(perm[: n // 2]), np.sort(perm[n // 2:])
-
-
-def crossfit_score(y_val, s_val, rule: str, halves) -> float:
-    """:data:`CRITERION` of ``rule`` tuned on one half of valid and applied to the other,
-    averaged over both directions."""
-    scores = []
-    for fit_idx, eval_idx in (halves, halves[::-1]):
-        r = calibrate(rule, y_val[fit_idx], s_val[fit_idx])
-        micro, macro = _f1s(y_val[eval_idx], r.apply(s_val[eval_idx]))
-        scores.append((micro + macro) / 2)
-    return float(np.mean(scores))
+    if rule not in RULES:
+        raise ValueError(f"rule must be one of {RULES}, got {rule!r}")
+    return th.tune(rule, y_val, s_val)
 
 
 def grid_for(dataset: str, name: str) -> tuple[list, str | None]:
@@ -265,6 +234,7 @@ def tune_baseline(dataset: str, name: str, seed: int = 0, grid=None, log=None) -
     "valid", "split": "test"}``.
     """
     from zoo import data
+    from zoo import thresholds as th
     from zoo.metrics import evaluate
     train, valid, test = (data.load(dataset, s) for s in ("train", "valid", "test"))
     _check_applies(name, dataset, train.kind)
@@ -274,7 +244,6 @@ def tune_baseline(dataset: str, name: str, seed: int = 0, grid=None, log=None) -
     if not grid:
         raise ValueError(f"empty grid for {name!r} on {dataset!r}")
     y_tr, y_va = train.labels_dense(), valid.labels_dense()
-    halves = valid_halves(len(valid), seed)
     trials, best = [], None
     t_search = time.perf_counter()
     for params in grid:
@@ -286,19 +255,23 @@ def tune_baseline(dataset: str, name: str, seed: int = 0, grid=None, log=None) -
         fit_seconds = time.perf_counter() - t0
         unconverged = sum("converge" in str(w.message) for w in caught)
         s_va = model.predict_proba(inputs(valid))
-        scores = {rule: crossfit_score(y_va, s_va, rule, halves) for rule in RULES}
+        held = {rule: th.heldout_scores(y_va, s_va, rule, repeats=REPEATS, seed=seed)
+                for rule in RULES}
+        scores = {r: float(v.mean()) for r, v in held.items()}
+        trial_rule, _ = th.pick(held)  # the simplest rule within one SE of the best
         trials.append({"params": dict(params), "fit_seconds": round(fit_seconds, 2),
-                       "valid_score": {r: round(v, 6) for r, v in scores.items()}})
+                       "valid_score": {r: round(v, 6) for r, v in scores.items()},
+                       "rule": trial_rule})
         if unconverged:  # recorded, not hidden: the solver stopped at max_iter for some labels
             trials[-1]["convergence_warnings"] = unconverged
         if log is not None:
             log(f"  {dataset} {name} {params}: " + ", ".join(f"{r} {v:.4f}"
                                                              for r, v in scores.items())
-                + f" (fit {fit_seconds:.1f}s)")
-        for rule in RULES:
-            if best is None or scores[rule] > best["score"]:
-                best = {"score": scores[rule], "params": dict(params), "record": record,
-                        "rule": rule, "model": model, "s_va": s_va, "fit_seconds": fit_seconds}
+                + f" -> {trial_rule} (fit {fit_seconds:.1f}s)")
+        if best is None or scores[trial_rule] > best["score"]:
+            best = {"score": scores[trial_rule], "params": dict(params), "record": record,
+                    "rule": trial_rule, "model": model, "s_va": s_va,
+                    "fit_seconds": fit_seconds}
         del model
     rule = calibrate(best["rule"], y_va, best["s_va"])
     proba = best["model"].predict_proba(inputs(test))
@@ -308,8 +281,10 @@ def tune_baseline(dataset: str, name: str, seed: int = 0, grid=None, log=None) -
     edge = [k for k, v in chosen_params.items()
             if len({g.get(k) for g in grid}) > 2 and v in (grid[0].get(k), grid[-1].get(k))]
     selection = {"criterion": f"{CRITERION} on held-out halves of valid (rule tuned on the "
-                              "other half, both ways)",
-                 "rules": list(RULES), "halves_seed": seed, "trials": trials,
+                              f"other half, both ways, {REPEATS} random halvings); per setting"
+                              " the simplest rule within one standard error of its best",
+                 "rules": list(RULES), "halves_seed": seed, "repeats": REPEATS,
+                 "trials": trials,
                  "chosen": {"params": chosen_params, "rule": best["rule"],
                             "valid_score": round(best["score"], 6)},
                  "chosen_at_grid_edge": edge}
@@ -350,9 +325,10 @@ def read_results(path=None) -> dict:
 DECISION = {
     "untuned": "fixed threshold 0.5 on the probabilities (ML-kNN: its MAP rule; linear SVM: "
                "sigmoid of the decision function, i.e. its sign); fitted on train_full",
-    "tuned": "fitted on train; hyper-parameters and the rule (global micro-F1 cut or per-label"
-             " F1 cuts with 0.5 fallback) chosen on valid by " + CRITERION + " on held-out"
-             " halves; the chosen rule re-tuned on all of valid",
+    "tuned": "fitted on train; hyper-parameters and the rule (global micro-F1 cut, per-label F1"
+             " cuts, shrunk per-label cuts or rank cut: zoo.thresholds.CANDIDATES) chosen on"
+             " valid by " + CRITERION + " on held-out halves; the chosen rule re-tuned on all"
+             " of valid",
 }
 
 
