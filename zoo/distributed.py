@@ -181,12 +181,14 @@ def describe(strategy) -> dict:
     """
     if strategy is None:
         return {"strategy": None, "num_workers": 1, "num_replicas": 1, "worker_index": 0}
-    workers, index = 1, 0
-    extended = getattr(strategy, "extended", None)
-    if type(strategy).__name__.startswith("MultiWorkerMirrored"):
-        workers = int(getattr(extended, "_num_workers", 1))
+    name, workers, index = type(strategy).__name__, 1, 0
+    tf = sys.modules.get("tensorflow")
+    if tf is not None and isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+        # (its class is CollectiveAllReduceStrategy; recorded under its public name)
+        name = "MultiWorkerMirroredStrategy"
+        workers = int(strategy.extended._num_workers)
         index = int(strategy.cluster_resolver.task_id or 0)
-    return {"strategy": type(strategy).__name__, "num_workers": workers,
+    return {"strategy": name, "num_workers": workers,
             "num_replicas": int(strategy.num_replicas_in_sync), "worker_index": index}
 
 
@@ -258,8 +260,14 @@ def patch_keras_for_multiworker() -> bool:
     1. ``TensorFlowTrainer._maybe_symbolic_build`` passes the whole ``(x, y)`` batch to
        ``strategy.reduce("MEAN", batch, axis=None)``, which takes a single value: with several
        workers it fails with ``ValueError: Attempt to convert a value (PerReplica: ...) with an
-       unsupported type``. The batch only gives the shapes to build the model with, so the
-       replacement takes this worker's first replica's part of each tensor (no communication).
+       unsupported type``. The batch only gives the shapes and dtypes to build the model with
+       (``_symbolic_build`` reads nothing else), so the replacement passes the dataset's
+       ``element_spec`` instead. That also avoids the extra pass Keras starts over the training
+       data to draw that batch: under a strategy, Keras' own code opens one more iterator of
+       the dataset before the first epoch, which with a seeded, reshuffling pipeline shifts
+       every epoch's order by one (a run under ``MirroredStrategy`` equals a plain run that
+       skipped one shuffle). With the replacement, multi-worker training sees the same batch
+       sequence as plain single-process training.
     2. ``reduce_per_replica`` reduces the per-step logs (scalars: loss and metric results)
        with ``strategy.reduce("MEAN", v, axis=0)``, which also averages over axis 0 of each
        value and fails on a scalar (``Invalid reduction dimension 0 for input with 0
@@ -269,7 +277,6 @@ def patch_keras_for_multiworker() -> bool:
 
     Returns True when the patch was applied now, False when it already was.
     """
-    import tensorflow as tf
     from keras.src import tree
     from keras.src.backend.tensorflow import trainer as tf_trainer
 
@@ -282,16 +289,12 @@ def patch_keras_for_multiworker() -> bool:
 
     def _maybe_symbolic_build(self, iterator=None, data_batch=None):
         strategy = self._distribute_strategy
-        if strategy is None or iterator is None or not multi_worker(strategy):
+        adapter = getattr(iterator, "data_adapter", None)
+        if strategy is None or adapter is None or not multi_worker(strategy):
             return original_build(self, iterator=iterator, data_batch=data_batch)
-        for _, _, it in iterator:
-            batch = next(it)
-            data_batch = tree.map_structure(
-                lambda v: (strategy.experimental_local_results(v)[0]
-                           if isinstance(v, tf.distribute.DistributedValues) else v), batch)
-            break
+        spec = adapter.get_tf_dataset().element_spec  # shapes and dtypes, no data read
         with strategy.scope():
-            self._symbolic_build(data_batch=data_batch)
+            self._symbolic_build(data_batch=spec)
 
     def reduce_per_replica(values, strategy, reduction):
         if reduction in ("auto", "mean") and multi_worker(strategy):
