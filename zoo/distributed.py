@@ -266,8 +266,9 @@ def patch_keras_for_multiworker() -> bool:
        data to draw that batch: under a strategy, Keras' own code opens one more iterator of
        the dataset before the first epoch, which with a seeded, reshuffling pipeline shifts
        every epoch's order by one (a run under ``MirroredStrategy`` equals a plain run that
-       skipped one shuffle). With the replacement, multi-worker training sees the same batch
-       sequence as plain single-process training.
+       skipped one shuffle). With the replacement (installed in processes that made a
+       multi-worker strategy, for every strategy they use), multi-worker training sees the
+       same batch sequence as plain single-process training.
     2. ``reduce_per_replica`` reduces the per-step logs (scalars: loss and metric results)
        with ``strategy.reduce("MEAN", v, axis=0)``, which also averages over axis 0 of each
        value and fails on a scalar (``Invalid reduction dimension 0 for input with 0
@@ -290,7 +291,7 @@ def patch_keras_for_multiworker() -> bool:
     def _maybe_symbolic_build(self, iterator=None, data_batch=None):
         strategy = self._distribute_strategy
         adapter = getattr(iterator, "data_adapter", None)
-        if strategy is None or adapter is None or not multi_worker(strategy):
+        if strategy is None or adapter is None:
             return original_build(self, iterator=iterator, data_batch=data_batch)
         spec = adapter.get_tf_dataset().element_spec  # shapes and dtypes, no data read
         with strategy.scope():
@@ -430,6 +431,32 @@ def _remove_staging(out, procs) -> None:
         shutil.rmtree(out.with_name(f".{out.name}.staging-{p.pid}"), ignore_errors=True)
 
 
+def worker_commands(recipe, workers: int, run_dir, *, out=None, force: bool = False,
+                    python: str | None = None, env: dict | None = None):
+    """The command and environment of each of ``workers`` local workers (see :func:`launch`).
+
+    Every worker runs the same ``zoo train`` command; its environment differs in ``TF_CONFIG``
+    (free localhost ports, its index) and in where it writes its report (``run_dir``).
+    """
+    run_dir = Path(run_dir)
+    addresses = [f"localhost:{p}" for p in free_ports(workers)]
+    cmd = [python or sys.executable, "-m", "zoo", "train", str(recipe),
+           "--strategy", "multiworker"]
+    if out is not None:
+        cmd += ["--out", str(out)]
+    if force:
+        cmd.append("--force")
+    commands, envs = [], []
+    for i in range(workers):
+        e = dict(os.environ if env is None else env)
+        e.pop("ZOO_STRATEGY", None)
+        e.update({"TF_CONFIG": tf_config(addresses, i),
+                  REPORT_ENV: str(run_dir / f"worker-{i}.json"), TMP_ENV: str(run_dir)})
+        commands.append(list(cmd))
+        envs.append(e)
+    return commands, envs
+
+
 @dataclass
 class LaunchResult:
     out: Path                       # the chief's checkpoint folder
@@ -470,23 +497,9 @@ def launch(recipe, workers: int = 2, *, out=None, force: bool = False,
     target = output_folder(recipe_doc, out)
     if out is None and target.exists() and not force:
         raise ZooError(f"{target} exists; pass --force to replace it (or --out DIR)")
-    ports = free_ports(workers)
-    addresses = [f"localhost:{p}" for p in ports]
     run_dir = Path(tempfile.mkdtemp(prefix="zoo-launch-"))
-    base = [python or sys.executable, "-m", "zoo", "train", str(recipe),
-            "--strategy", "multiworker"]
-    if out is not None:
-        base += ["--out", str(out)]
-    if force:
-        base.append("--force")
-    commands, envs = [], []
-    for i in range(workers):
-        e = dict(os.environ if env is None else env)
-        e.update({"TF_CONFIG": tf_config(addresses, i), REPORT_ENV: str(run_dir / f"worker-{i}.json"),
-                  TMP_ENV: str(run_dir)})
-        e.pop("ZOO_STRATEGY", None)
-        commands.append(base)
-        envs.append(e)
+    commands, envs = worker_commands(recipe, workers, run_dir, out=out, force=force,
+                                     python=python, env=env)
     t0 = time.perf_counter()
     try:
         run_workers(commands, envs, out=target, timeout=timeout, log=log)
