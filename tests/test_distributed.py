@@ -175,14 +175,16 @@ def test_timeout_stops_every_worker():
                                 timeout=1, log=io.StringIO())
 
 
-def test_launch_refuses_finetune_recipes_and_bad_counts(tmp_path):
+def test_launch_refuses_finetune_recipes_and_bad_counts(tmp_path, capsys):
+    from zoo.cli import main
     r = tmp_path / "ft.toml"
     r.write_text('name = "x/y"\narchitecture = "mlp"\ndataset = "x"\n'
                  '[finetune]\nbase = "yeast/mlp"\n[data]\ntrain = "t.csv"\n')
-    with pytest.raises(ZooError, match="trains in one process"):
-        distributed.launch(r, 2, out=tmp_path / "o")
+    assert main(["train", str(r), "--workers", "2", "--out", str(tmp_path / "o")]) == 2
+    assert "trains in one process" in capsys.readouterr().err
     with pytest.raises(ZooError, match="at least 1"):
-        distributed.launch(r, 0)
+        distributed.launch(r, 0, out=tmp_path / "o")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ft.toml"]
 
 
 def test_cli_workers_does_not_combine_with_other_strategies(capsys):
@@ -190,6 +192,14 @@ def test_cli_workers_does_not_combine_with_other_strategies(capsys):
     assert main(["train", "recipes/yeast/mlp.toml", "--workers", "2",
                  "--strategy", "mirrored"]) == 2
     assert "does not combine with --strategy mirrored" in capsys.readouterr().err
+
+
+def test_cli_workers_refuses_an_existing_checkpoint_without_force(tmp_path, monkeypatch, capsys):
+    from zoo.cli import main
+    (tmp_path / "yeast-mlp").mkdir()
+    monkeypatch.setenv("ZOO_CHECKPOINTS", str(tmp_path))
+    assert main(["train", "recipes/yeast/mlp.toml", "--workers", "2"]) == 2
+    assert "yeast-mlp exists; pass --force" in capsys.readouterr().err
 
 
 # ----------------------------------------------------------------------------- real training

@@ -221,7 +221,15 @@ def cmd_train(a):
         if a.strategy not in (None, "multiworker"):
             raise ZooError(f"--workers starts MultiWorkerMirroredStrategy workers; it does not "
                            f"combine with --strategy {a.strategy}")
-        r = distributed.launch(a.recipe, a.workers, out=a.out, force=a.force)
+        from zoo.recipes import output_folder, read_recipe
+        recipe = read_recipe(a.recipe)
+        if "finetune" in recipe:
+            raise ZooError(f"{a.recipe}: a [finetune] recipe trains in one process; --workers "
+                           "applies to recipes that train an architecture")
+        out = output_folder(recipe, a.out)
+        if a.out is None and out.exists() and not a.force:
+            raise ZooError(f"{out} exists; pass --force to replace it (or --out DIR)")
+        r = distributed.launch(a.recipe, a.workers, out=out, force=a.force)
         digest = r.reports[0]["weights"]["sha256"][:16]
         print(f"{a.workers} workers finished in {r.wall_time_s:.1f} s; their final weights are "
               f"identical (sha256 {digest}...); the chief wrote the checkpoint", file=sys.stderr)

@@ -431,7 +431,7 @@ def _remove_staging(out, procs) -> None:
         shutil.rmtree(out.with_name(f".{out.name}.staging-{p.pid}"), ignore_errors=True)
 
 
-def worker_commands(recipe, workers: int, run_dir, *, out=None, force: bool = False,
+def worker_commands(recipe, workers: int, run_dir, *, out, force: bool = False,
                     python: str | None = None, env: dict | None = None):
     """The command and environment of each of ``workers`` local workers (see :func:`launch`).
 
@@ -441,9 +441,7 @@ def worker_commands(recipe, workers: int, run_dir, *, out=None, force: bool = Fa
     run_dir = Path(run_dir)
     addresses = [f"localhost:{p}" for p in free_ports(workers)]
     cmd = [python or sys.executable, "-m", "zoo", "train", str(recipe),
-           "--strategy", "multiworker"]
-    if out is not None:
-        cmd += ["--out", str(out)]
+           "--strategy", "multiworker", "--out", str(out)]
     if force:
         cmd.append("--force")
     commands, envs = [], []
@@ -465,16 +463,18 @@ class LaunchResult:
     agree: bool = field(default=True)
 
 
-def launch(recipe, workers: int = 2, *, out=None, force: bool = False,
+def launch(recipe, workers: int = 2, *, out, force: bool = False,
            timeout: float | None = None, log=sys.stderr, python: str | None = None,
            env: dict | None = None) -> LaunchResult:
     """Train ``recipe`` with ``workers`` local processes under ``MultiWorkerMirroredStrategy``.
 
-    Each worker runs ``python -m zoo train RECIPE --strategy multiworker [--out OUT]
-    [--force]`` with its own ``TF_CONFIG`` (free localhost ports; worker 0 is the chief). The
-    recipe's ``batch_size`` is the global batch: each of the N workers computes the gradient
-    of ``batch_size / N`` rows per step. Only the chief writes ``out`` (atomically, with its
-    metrics); the others write to a temporary folder that is deleted.
+    Each worker runs ``python -m zoo train RECIPE --strategy multiworker --out OUT [--force]``
+    with its own ``TF_CONFIG`` (free localhost ports; worker 0 is the chief). The recipe's
+    ``batch_size`` is the global batch: each of the N workers computes the gradient of
+    ``batch_size / N`` rows per step. Only the chief writes ``out`` (atomically, with its
+    metrics, replacing an existing folder); the others write to a temporary folder that is
+    deleted. (``zoo train --workers`` first refuses an existing default checkpoint folder
+    without ``--force`` and ``[finetune]`` recipes, which train in one process.)
 
     Returns a :class:`LaunchResult`; raises :class:`WorkerFailed` if a worker fails and
     :class:`~zoo.errors.ZooError` if the workers' final weights differ (they must be
@@ -486,23 +486,15 @@ def launch(recipe, workers: int = 2, *, out=None, force: bool = False,
         >>> r.agree, r.reports[1]["weights"] == r.reports[0]["weights"]   # doctest: +SKIP
         (True, True)
     """
-    from zoo.recipes import output_folder, read_recipe
     if int(workers) < 1:
         raise ZooError(f"--workers must be at least 1, got {workers}")
     workers = int(workers)
-    recipe_doc = read_recipe(recipe)
-    if "finetune" in recipe_doc:
-        raise ZooError(f"{recipe}: a [finetune] recipe trains in one process; --workers "
-                       "applies to recipes that train an architecture")
-    target = output_folder(recipe_doc, out)
-    if out is None and target.exists() and not force:
-        raise ZooError(f"{target} exists; pass --force to replace it (or --out DIR)")
     run_dir = Path(tempfile.mkdtemp(prefix="zoo-launch-"))
     commands, envs = worker_commands(recipe, workers, run_dir, out=out, force=force,
                                      python=python, env=env)
     t0 = time.perf_counter()
     try:
-        run_workers(commands, envs, out=target, timeout=timeout, log=log)
+        run_workers(commands, envs, out=out, timeout=timeout, log=log)
         wall = time.perf_counter() - t0
         reports = []
         for i in range(workers):
@@ -513,10 +505,10 @@ def launch(recipe, workers: int = 2, *, out=None, force: bool = False,
     finally:
         shutil.rmtree(run_dir, ignore_errors=True)
     digests = {r["weights"]["sha256"] for r in reports}
-    result = LaunchResult(out=target, reports=reports, wall_time_s=round(wall, 2),
+    result = LaunchResult(out=Path(out), reports=reports, wall_time_s=round(wall, 2),
                           agree=len(digests) == 1)
     if not result.agree:
         sums = ", ".join(f"worker {r['worker_index']}: {r['weights']['sum']:.9g}" for r in reports)
         raise ZooError(f"the workers' final weights differ ({sums}); synchronous training "
-                       f"must keep them identical. The chief's checkpoint is in {target}.")
+                       f"must keep them identical. The chief's checkpoint is in {out}.")
     return result
