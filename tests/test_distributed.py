@@ -245,8 +245,9 @@ def test_crashing_worker_leaves_no_checkpoint(tmp_path, mirror_env):
     recipe.write_text(TINY)
     commands, envs = distributed.worker_commands(recipe, 2, tmp_path, out=tmp_path / "out",
                                                  env=_env())
-    commands[1] = [PY, "-c", "import sys; print('worker 1: out of memory', file=sys.stderr);"
-                   " sys.exit(137)"]
+    # worker 1 dies after the chief has started (it then waits for worker 1 to connect)
+    commands[1] = [PY, "-c", "import sys, time; time.sleep(8); "
+                   "print('worker 1: out of memory', file=sys.stderr); sys.exit(137)"]
     with pytest.raises(distributed.WorkerFailed, match="worker 1 of 2 failed with exit code 137"
                        ) as e:
         distributed.run_workers(commands, envs, out=tmp_path / "out", timeout=300,
