@@ -11,7 +11,8 @@
                                        label sets for feature rows (CSV/.npy) or text files
                                        (one document a line; '-' = stdin)
     zoo evaluate NAME [--split S] [--json] [--save-scores FILE.npy|.csv]
-    zoo train RECIPE [--out DIR | --force]
+    zoo train RECIPE [--out DIR | --force] [--workers N] [--strategy S]
+                                       (data-parallel: docs/scaling.md)
     zoo finetune BASE --train FILE [--valid FILE] [--test FILE] --out DIR [--epochs N] ...
                                        fine-tune a checkpoint (or an architecture) on your data
     zoo publish NAME [--repo-id ID] [--dry-run]
@@ -214,10 +215,30 @@ def cmd_evaluate(a):
 
 
 def cmd_train(a):
+    if a.workers is not None:  # the launcher: N local worker processes, each one `zoo train`
+        from zoo import distributed
+        from zoo.errors import ZooError
+        if a.strategy not in (None, "multiworker"):
+            raise ZooError(f"--workers starts MultiWorkerMirroredStrategy workers; it does not "
+                           f"combine with --strategy {a.strategy}")
+        from zoo.recipes import output_folder, read_recipe
+        recipe = read_recipe(a.recipe)
+        if "finetune" in recipe:
+            raise ZooError(f"{a.recipe}: a [finetune] recipe trains in one process; --workers "
+                           "applies to recipes that train an architecture")
+        out = output_folder(recipe, a.out)
+        if a.out is None and out.exists() and not a.force:
+            raise ZooError(f"{out} exists; pass --force to replace it (or --out DIR)")
+        r = distributed.launch(a.recipe, a.workers, out=out, force=a.force)
+        digest = r.reports[0]["weights"]["sha256"][:16]
+        print(f"{a.workers} workers finished in {r.wall_time_s:.1f} s; their final weights are "
+              f"identical (sha256 {digest}...); the chief wrote the checkpoint", file=sys.stderr)
+        print(r.out)
+        return
     from zoo.recipes import train_recipe
     # train_recipe refuses an existing checkpoint folder before training unless overwrite
     out = train_recipe(a.recipe, out=a.out, overwrite=a.force or a.out is not None,
-                       verbose=1 if sys.stderr.isatty() else 2)
+                       verbose=1 if sys.stderr.isatty() else 2, strategy=a.strategy)
     print(out)
 
 
@@ -628,6 +649,16 @@ def main(argv=None) -> int:
     s.add_argument("--out", help="checkpoint folder (default: checkpoints/<dataset>-<arch>)")
     s.add_argument("--force", action="store_true",
                    help="without --out: replace an existing checkpoints/<dataset>-<arch>")
+    s.add_argument("--workers", type=int, metavar="N",
+                   help="start N local worker processes (MultiWorkerMirroredStrategy, "
+                        "localhost ports); the recipe's batch_size is the global batch "
+                        "(docs/scaling.md)")
+    s.add_argument("--strategy", choices=["mirrored", "multiworker", "tpu", "data-parallel"],
+                   default=os.environ.get("ZOO_STRATEGY") or None,
+                   help="distribute this process's training: mirrored (the GPUs of this "
+                        "machine), multiworker (one worker of a cluster, configured by "
+                        "TF_CONFIG), tpu, data-parallel (Keras distribution API, JAX backend);"
+                        " default $ZOO_STRATEGY or none")
     s.set_defaults(fn=cmd_train)
 
     s = sub.add_parser(
@@ -756,8 +787,8 @@ def main(argv=None) -> int:
     a = p.parse_args(argv)
     from zoo.errors import ZooError
     try:
-        if a.command not in LIGHT_COMMANDS:
-            from zoo._quiet import import_backend
+        if a.command not in LIGHT_COMMANDS and getattr(a, "workers", None) is None:
+            from zoo._quiet import import_backend  # (the --workers launcher needs no backend)
             import_backend()  # TensorFlow's start-up log lines are dropped
         _check_backend(a)
         return a.fn(a) or 0

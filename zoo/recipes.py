@@ -108,6 +108,13 @@ def _data_file(value, recipe_path):
     return str(alt) if alt.exists() else str(p)
 
 
+def output_folder(recipe: dict, out=None) -> Path:
+    """Where a recipe's checkpoint goes: ``out``, else ``checkpoints/<dataset>-<arch>``."""
+    from zoo import registry
+    return Path(out) if out else (registry.checkpoints_dir() or Path("checkpoints")) / \
+        registry.folder_name(recipe["name"])
+
+
 def train_recipe(path, out=None, overwrite: bool = True, verbose: int = 1, strategy=None):
     """Train the checkpoint a recipe describes; returns the checkpoint folder.
 
@@ -115,19 +122,30 @@ def train_recipe(path, out=None, overwrite: bool = True, verbose: int = 1, strat
     fine-tuned checkpoints alike; see :func:`read_recipe`). The folder is staged next to its
     destination, evaluated on the test split with :func:`zoo.evaluate` and only then renamed
     into place.
+
+    ``strategy``: a ``tf.distribute`` strategy or its name (:func:`zoo.distributed.make_strategy`:
+    ``"mirrored"``, ``"multiworker"``, ``"tpu"``, ``"data-parallel"``). The recipe's
+    ``batch_size`` is the global batch, split over the replicas. Under ``"multiworker"`` every
+    worker runs this function and only the chief (worker 0) keeps its folder
+    (:func:`zoo.distributed.worker_output`); the card's ``training`` section records the
+    strategy, ``num_workers`` and ``num_replicas``.
     """
-    from zoo import checkpoint, kinds, registry
+    from zoo import checkpoint, distributed, kinds
     from zoo.data import benchmarks
     from zoo.evaluation import evaluate_folder
     from zoo.models import get_architecture
 
     recipe = read_recipe(path)
     name = recipe["name"]
-    out = Path(out) if out else (registry.checkpoints_dir() or Path("checkpoints")) / registry.folder_name(name)
+    out = output_folder(recipe, out)
     if out.exists() and not overwrite:
         raise ZooError(f"{out} exists; pass overwrite=True (zoo train: --force) to replace it")
     if "finetune" in recipe:
+        if strategy is not None:
+            raise ZooError(f"{path}: a [finetune] recipe trains in one process (no strategy)")
         return _finetune_recipe(recipe, path, out, overwrite, verbose)
+    if isinstance(strategy, str):
+        strategy = distributed.make_strategy(strategy)
     data = recipe.get("data", {})
     train = benchmarks.load(recipe["dataset"], data.get("train_split", "train"))
     valid = benchmarks.load(recipe["dataset"], data.get("valid_split", "valid"))
@@ -136,6 +154,9 @@ def train_recipe(path, out=None, overwrite: bool = True, verbose: int = 1, strat
                  thresholds=recipe.get("thresholds"), **recipe.get("train", {}))
     arch = get_architecture(recipe["architecture"])
     result.training["recipe_path"] = Path(path).as_posix()
+    result.training.update({k: v for k, v in distributed.describe(strategy).items()
+                            if k != "worker_index"})
+    distributed.write_report(result.model, strategy, result.training, out)
     card = checkpoint.new_card(
         name=name, architecture=recipe["architecture"], dataset=recipe["dataset"],
         kind=train.kind, label_names=train.label_names,
@@ -146,8 +167,9 @@ def train_recipe(path, out=None, overwrite: bool = True, verbose: int = 1, strat
                                  "weights_dtype": recipe.get("weights_dtype", "float32"),
                                  "splits": {"train": train.split, "valid": valid.split,
                                             "test": "test"}})
-    checkpoint.write_evaluated(out, result.model, card,
-                               lambda folder: evaluate_folder(folder, split="test"), overwrite)
+    with distributed.worker_output(out, strategy) as target:  # non-chief: a temporary folder
+        checkpoint.write_evaluated(target, result.model, card,
+                                   lambda folder: evaluate_folder(folder, split="test"), overwrite)
     return out
 
 
