@@ -18,7 +18,8 @@ from zoo.train import THRESHOLD_KEYS, TRAIN_DEFAULTS, fit
 # ----------------------------------------------------------------------------- recipes
 
 RECIPE_KEYS = {"name", "architecture", "dataset", "seed", "description", "model", "train",
-               "thresholds", "data", "finetune", "weights_dtype"}
+               "thresholds", "data", "finetune", "weights_dtype",
+               "search"}  # [search]: how zoo.search chose the values (a record, not read)
 FINETUNE_KEYS = {"base", "freeze_epochs", "input_mismatch", "allow_empty_labels"}
 DATA_KEYS = {"train_split", "valid_split",                      # a named benchmark's splits
              "train", "valid", "test", "reader_options"}        # files (fine-tuning)
@@ -43,6 +44,7 @@ def read_recipe(path) -> dict:
                       train / valid / test files and reader_options
         [finetune]    base (name, folder or architecture), freeze_epochs, input_mismatch,
                       allow_empty_labels
+        [search]      written by zoo.search: the space, every trial and the choice (a record)
         weights_dtype = "float16"   store the weights in half precision (the model computes
                       in float32; metrics.json is measured on the stored weights)
     """
