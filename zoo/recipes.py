@@ -18,7 +18,8 @@ from zoo.train import THRESHOLD_KEYS, TRAIN_DEFAULTS, fit
 # ----------------------------------------------------------------------------- recipes
 
 RECIPE_KEYS = {"name", "architecture", "dataset", "seed", "description", "model", "train",
-               "thresholds", "data", "finetune", "weights_dtype"}
+               "thresholds", "data", "finetune", "weights_dtype",
+               "ensemble"}  # ensemble: zoo.ensemble (architecture = "ensemble")
 FINETUNE_KEYS = {"base", "freeze_epochs", "input_mismatch", "allow_empty_labels"}
 DATA_KEYS = {"train_split", "valid_split",                      # a named benchmark's splits
              "train", "valid", "test", "reader_options"}        # files (fine-tuning)
@@ -127,6 +128,9 @@ def train_recipe(path, out=None, overwrite: bool = True, verbose: int = 1, strat
         raise ZooError(f"{out} exists; pass overwrite=True (zoo train: --force) to replace it")
     if "finetune" in recipe:
         return _finetune_recipe(recipe, path, out, overwrite, verbose)
+    if recipe["architecture"] == "ensemble":  # members combined, not trained: zoo.ensemble
+        from zoo.ensemble import train_ensemble
+        return train_ensemble(recipe, path, out, overwrite, verbose)
     data = recipe.get("data", {})
     train = benchmarks.load(recipe["dataset"], data.get("train_split", "train"))
     valid = benchmarks.load(recipe["dataset"], data.get("valid_split", "valid"))
