@@ -83,6 +83,9 @@ def read_recipe(path) -> dict:
         if unknown:
             raise DataFormatError(f"unknown [{section}] key(s) {sorted(unknown)}; known: "
                                   f"{sorted(known)}", path=where)
+    if ("ensemble" in recipe) != (recipe["architecture"] == "ensemble"):
+        raise DataFormatError("an [ensemble] table goes with architecture = 'ensemble' (and "
+                              "that architecture needs one)", path=where)
     if recipe.get("weights_dtype", "float32") not in ("float32", "float16"):
         raise DataFormatError(f"weights_dtype must be 'float32' or 'float16', got "
                               f"{recipe['weights_dtype']!r}", path=where)
