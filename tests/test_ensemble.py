@@ -83,6 +83,10 @@ def test_greedy_selection_prefers_the_informative_member():
     counts, trace = greedy_weights(y, [noise, good], {"rule": "global"}, steps=4)
     assert counts[1] > counts[0] and trace[0]["pick"] == 1
     np.testing.assert_allclose(mean_proba([noise, good], [1, 3]), 0.25 * noise + 0.75 * good)
+    # max_members caps the distinct members: only the first pick can be picked again
+    counts, _ = greedy_weights(y, [noise, good, good * 0.9 + 0.05], {"rule": "global"},
+                               steps=5, max_members=1)
+    assert np.count_nonzero(counts) == 1 and counts[1] == counts.sum()
 
 
 def test_ensemble_section_is_checked(tmp_path):

@@ -48,6 +48,7 @@ Recipe (``recipes/enron/ensemble.toml``; ``zoo train`` rebuilds it)::
     members = ["enron/mlp", "enron/c2ae", "enron/mpvae"]
     weighting = "greedy"        # or "uniform", or [0.5, 0.25, 0.25]
     steps = 10                  # greedy rounds
+    max_members = 3             # at most 3 distinct members (keeps the checkpoint small)
 
     [thresholds]
     rule = "global"             # calibrated on valid like every checkpoint
@@ -71,7 +72,7 @@ import numpy as np
 from zoo.errors import DataFormatError, ZooError
 from zoo.models.ensemble import combine
 
-ENSEMBLE_KEYS = {"members", "weighting", "steps"}
+ENSEMBLE_KEYS = {"members", "weighting", "steps", "max_members"}
 WEIGHTINGS = ("uniform", "greedy")
 PAPER = ("Caruana, Niculescu-Mizil, Crew, Ksikes. Ensemble selection from libraries of models."
          " ICML 2004 (greedy weights); members' probabilities averaged")
@@ -240,8 +241,12 @@ def mean_proba(probas, weights) -> np.ndarray:
     return np.tensordot(w, np.stack([np.asarray(p, np.float64) for p in probas]), axes=1)
 
 
-def greedy_weights(y_val, probas, thresholds: dict | None, steps: int = 10):
+def greedy_weights(y_val, probas, thresholds: dict | None, steps: int = 10,
+                   max_members: int | None = None):
     """Caruana et al. (2004) ensemble selection with replacement on valid.
+
+    ``max_members`` caps the number of distinct members (the checkpoint's size): once reached,
+    only members already picked can be picked again.
 
     Returns ``(counts per member, trace)``: ``trace`` lists each round's pick and criterion.
     The kept prefix is the one with the best criterion (ties: the shortest).
@@ -251,8 +256,11 @@ def greedy_weights(y_val, probas, thresholds: dict | None, steps: int = 10):
     total = np.zeros_like(np.asarray(probas[0], np.float64))
     trace, best, best_counts = [], -np.inf, None
     for step in range(max(1, int(steps))):
-        scores = [criterion(y_val, (total + probas[i]) / (step + 1), thresholds)
-                  for i in range(m)]
+        full = max_members is not None and np.count_nonzero(counts) >= max_members
+        allowed = [i for i in range(m) if counts[i] or not full]
+        scores = np.full(m, -np.inf)
+        for i in allowed:
+            scores[i] = criterion(y_val, (total + probas[i]) / (step + 1), thresholds)
         pick = int(np.argmax(scores))            # ties: the earlier member
         counts[pick] += 1
         total = total + probas[pick]
@@ -288,12 +296,17 @@ def read_ensemble_section(recipe: dict, where) -> dict:
     elif weighting not in WEIGHTINGS:
         raise DataFormatError(f"[ensemble] weighting must be one of {list(WEIGHTINGS)} or a "
                               f"list of numbers, got {weighting!r}", path=where)
+    max_members = sec.get("max_members")
+    if max_members is not None and (not isinstance(max_members, int) or
+                                    isinstance(max_members, bool) or max_members < 1):
+        raise DataFormatError(f"[ensemble] max_members must be a positive integer, got "
+                              f"{max_members!r}", path=where)
     steps = sec.get("steps", 10)
     if not isinstance(steps, int) or isinstance(steps, bool) or steps < 1:
         raise DataFormatError(f"[ensemble] steps must be a positive integer, got {steps!r}",
                               path=where)
     return {"members": [_member_spec(s, where) for s in members], "weighting": weighting,
-            "steps": steps}
+            "steps": steps, "max_members": max_members}
 
 
 def train_ensemble(recipe: dict, path, out: Path, overwrite: bool = True,
@@ -327,7 +340,8 @@ def train_ensemble(recipe: dict, path, out: Path, overwrite: bool = True,
         raw = np.ones(len(members))
     elif weighting == "greedy":
         raw, trace = greedy_weights(y_val, [m.valid_proba for m in members],
-                                    recipe.get("thresholds"), sec["steps"])
+                                    recipe.get("thresholds"), sec["steps"],
+                                    sec["max_members"])
     else:
         raw = np.asarray(weighting, dtype=np.float64)
     keep = [i for i in range(len(members)) if raw[i] > 0]
@@ -351,7 +365,7 @@ def train_ensemble(recipe: dict, path, out: Path, overwrite: bool = True,
             "rule_scores": {k: round(v, 6) for k, v in rule_scores(
                 recipe.get("thresholds"), y_val, s_val).items()}}
     if trace is not None:
-        info["greedy"] = {"steps": sec["steps"], "trace": trace,
+        info["greedy"] = {"steps": sec["steps"], "max_members": sec["max_members"], "trace": trace,
                           "method": "Caruana et al., ICML 2004: selection with replacement"}
     training = {"wall_time_s": round(time.perf_counter() - t0, 2), "epochs_run": 0,
                 "best_epoch": 0, "seed": recipe.get("seed", 0),
