@@ -101,8 +101,10 @@ def _member_spec(spec, where) -> dict:
                           f"{{recipe, seed}}, got {spec!r}", path=where)
 
 
-def load_member(spec: dict, verbose: int = 0) -> Member:
-    """Load a checkpoint member, or train a ``{recipe, seed}`` member in memory."""
+def load_member(spec: dict, verbose: int = 0, read_recipe=None) -> Member:
+    """Load a checkpoint member, or train a ``{recipe, seed}`` member in memory
+    (``read_recipe``: :func:`zoo.recipes.read_recipe`, passed in by :mod:`zoo.recipes`, which
+    calls this module: no import cycle)."""
     if "checkpoint" in spec:
         from zoo.saved import open_saved
         saved = open_saved(spec["checkpoint"])
@@ -110,16 +112,17 @@ def load_member(spec: dict, verbose: int = 0) -> Member:
         return Member(model, {"name": saved.name, "architecture": saved.architecture,
                               "source": "checkpoint", "dataset": saved.card.get("dataset"),
                               "seed": (saved.card.get("training") or {}).get("seed")})
-    return _train_member(spec["recipe"], spec.get("seed"), verbose)
+    if read_recipe is None:
+        raise ZooError("a {recipe, seed} ensemble member needs read_recipe (zoo.recipes)")
+    return _train_member(read_recipe(spec["recipe"]), spec["recipe"], spec.get("seed"),
+                         verbose)
 
 
-def _train_member(recipe_path: str, seed, verbose: int) -> Member:
+def _train_member(recipe: dict, recipe_path: str, seed, verbose: int) -> Member:
     from zoo import kinds
     from zoo.data import benchmarks
     from zoo.inference import MultiLabelModel
-    from zoo.recipes import read_recipe
     from zoo.train import fit
-    recipe = read_recipe(recipe_path)
     if recipe["architecture"] == "ensemble" or "finetune" in recipe:
         raise ZooError(f"{recipe_path}: an ensemble member recipe must train one architecture "
                        "on a named dataset (no ensemble, no [finetune])")
@@ -310,7 +313,7 @@ def read_ensemble_section(recipe: dict, where) -> dict:
 
 
 def train_ensemble(recipe: dict, path, out: Path, overwrite: bool = True,
-                   verbose: int = 0) -> Path:
+                   verbose: int = 0, read_recipe=None) -> Path:
     """Build the ensemble a recipe describes into the checkpoint folder ``out``.
 
     Members are loaded (or trained), scored on the valid split, weighted (on valid),
@@ -326,7 +329,7 @@ def train_ensemble(recipe: dict, path, out: Path, overwrite: bool = True,
     data = recipe.get("data", {})
     valid = benchmarks.load(dataset, data.get("valid_split", "valid"))
     t0 = time.perf_counter()
-    members = [load_member(s, verbose) for s in sec["members"]]
+    members = [load_member(s, verbose, read_recipe) for s in sec["members"]]
     check_members(members, dataset)
     if list(members[0].model.label_names) != list(valid.label_names):
         raise ZooError(f"the members' labels differ from dataset {dataset!r}'s labels")

@@ -133,7 +133,7 @@ def train_recipe(path, out=None, overwrite: bool = True, verbose: int = 1, strat
         return _finetune_recipe(recipe, path, out, overwrite, verbose)
     if recipe["architecture"] == "ensemble":  # members combined, not trained: zoo.ensemble
         from zoo.ensemble import train_ensemble
-        return train_ensemble(recipe, path, out, overwrite, verbose)
+        return train_ensemble(recipe, path, out, overwrite, verbose, read_recipe=read_recipe)
     data = recipe.get("data", {})
     train = benchmarks.load(recipe["dataset"], data.get("train_split", "train"))
     valid = benchmarks.load(recipe["dataset"], data.get("valid_split", "valid"))
