@@ -100,9 +100,12 @@ def render(card: dict, metrics: dict | None) -> str:
     body += [
         "## Training",
         "",
-        (f"- Recipe: `{tr.get('recipe_path', 'n/a')}`; seed " if not ft else "- Seed ")
-        + f"{tr.get('seed', 'n/a')};"
-        f" {tr.get('epochs_run', '?')} epochs (best {tr.get('best_epoch', '?')}).",
+        (f"- Recipe: `{tr.get('recipe_path', 'n/a')}`; members combined, no training of its"
+         " own (members trained from a recipe are listed with their seed below)."
+         if card.get("ensemble") else
+         (f"- Recipe: `{tr.get('recipe_path', 'n/a')}`; seed " if not ft else "- Seed ")
+         + f"{tr.get('seed', 'n/a')};"
+         f" {tr.get('epochs_run', '?')} epochs (best {tr.get('best_epoch', '?')})."),
         f"- Wall time: {tr.get('wall_time_s', float('nan')):.1f} s on {hw.get('cpu', '?')}"
         f" ({hw.get('cores', '?')} cores), accelerator: {hw.get('accelerator', '?')}."
         " **These weights were trained on a CPU**; the code also runs on GPUs.",
