@@ -174,3 +174,16 @@ members = [{{recipe = "{member}"}}, "{yeast}"]
     with pytest.raises(ZooError, match="trained on dataset 'yeast', not 'emotions'"):
         train_recipe(tmp_path / "bad.toml", out=tmp_path / "bad", verbose=0)
     assert not (tmp_path / "bad").exists()
+
+
+def test_member_recipe_paths_resolve_from_any_working_directory(tmp_path, monkeypatch):
+    from zoo.ensemble import _resolve_recipe
+    (tmp_path / "recipes" / "x").mkdir(parents=True)
+    (tmp_path / "recipes" / "x" / "mlp.toml").write_text("")
+    anchor = tmp_path / "recipes" / "x" / "ensemble.toml"
+    monkeypatch.chdir(tmp_path / "recipes")           # "recipes/x/mlp.toml" is not here
+    got = _resolve_recipe({"recipe": "recipes/x/mlp.toml", "seed": 1}, anchor)
+    assert got == {"recipe": str(tmp_path / "recipes" / "x" / "mlp.toml"), "seed": 1}
+    assert _resolve_recipe({"checkpoint": "x/mlp"}, anchor) == {"checkpoint": "x/mlp"}
+    with pytest.raises(ZooError, match="member recipe 'recipes/x/nope.toml' not found"):
+        _resolve_recipe({"recipe": "recipes/x/nope.toml"}, anchor)

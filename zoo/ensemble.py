@@ -312,6 +312,19 @@ def read_ensemble_section(recipe: dict, where) -> dict:
             "steps": steps, "max_members": max_members}
 
 
+def _resolve_recipe(spec: dict, anchor: Path | None) -> dict:
+    """A ``{recipe}`` member's path as written if it exists (relative to the working
+    directory), else relative to a folder above the ensemble recipe (``recipes/x/mlp.toml``
+    written in ``recipes/x/ensemble.toml`` resolves from any working directory)."""
+    if "recipe" not in spec or Path(spec["recipe"]).exists() or anchor is None:
+        return spec
+    for parent in Path(anchor).resolve().parents:
+        if (parent / spec["recipe"]).is_file():
+            return {**spec, "recipe": str(parent / spec["recipe"])}
+    raise ZooError(f"{anchor}: ensemble member recipe {spec['recipe']!r} not found (relative "
+                   "to the working directory or a folder above the recipe)")
+
+
 def train_ensemble(recipe: dict, path, out: Path, overwrite: bool = True,
                    verbose: int = 0, read_recipe=None) -> Path:
     """Build the ensemble a recipe describes into the checkpoint folder ``out``.
@@ -329,7 +342,9 @@ def train_ensemble(recipe: dict, path, out: Path, overwrite: bool = True,
     data = recipe.get("data", {})
     valid = benchmarks.load(dataset, data.get("valid_split", "valid"))
     t0 = time.perf_counter()
-    members = [load_member(s, verbose, read_recipe) for s in sec["members"]]
+    anchor = None if isinstance(path, dict) else Path(path)
+    members = [load_member(_resolve_recipe(s, anchor), verbose, read_recipe)
+               for s in sec["members"]]
     check_members(members, dataset)
     if list(members[0].model.label_names) != list(valid.label_names):
         raise ZooError(f"the members' labels differ from dataset {dataset!r}'s labels")
