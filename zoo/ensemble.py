@@ -343,8 +343,11 @@ def train_ensemble(recipe: dict, path, out: Path, overwrite: bool = True,
     valid = benchmarks.load(dataset, data.get("valid_split", "valid"))
     t0 = time.perf_counter()
     anchor = None if isinstance(path, dict) else Path(path)
-    members = [load_member(_resolve_recipe(s, anchor), verbose, read_recipe)
-               for s in sec["members"]]
+    members = []
+    for spec in sec["members"]:
+        members.append(load_member(_resolve_recipe(spec, anchor), verbose, read_recipe))
+        if "recipe" in spec:  # recorded as written (portable), not as resolved here
+            members[-1].record["recipe"] = spec["recipe"]
     check_members(members, dataset)
     if list(members[0].model.label_names) != list(valid.label_names):
         raise ZooError(f"the members' labels differ from dataset {dataset!r}'s labels")
