@@ -358,7 +358,7 @@ def test_tune_baseline_chooses_on_valid_and_touches_test_once(monkeypatch, small
 
 
 CHECKPOINT_DATASETS = ("emotions", "yeast", "scene", "medical", "enron", "corel5k", "bibtex",
-                       "delicious")
+                       "delicious", "flags", "genbase", "tmc2007-500")
 
 
 def test_results_have_tuned_rows_on_every_checkpoint_dataset(stored):

@@ -103,9 +103,12 @@ def render(card: dict, metrics: dict | None) -> str:
     body += [
         "## Training",
         "",
-        (f"- Recipe: `{tr.get('recipe_path', 'n/a')}`; seed " if not ft else "- Seed ")
-        + f"{tr.get('seed', 'n/a')};"
-        f" {tr.get('epochs_run', '?')} epochs (best {tr.get('best_epoch', '?')}).",
+        (f"- Recipe: `{tr.get('recipe_path', 'n/a')}`; members combined, no training of its"
+         " own (members trained from a recipe are listed with their seed below)."
+         if card.get("ensemble") else
+         (f"- Recipe: `{tr.get('recipe_path', 'n/a')}`; seed " if not ft else "- Seed ")
+         + f"{tr.get('seed', 'n/a')};"
+         f" {tr.get('epochs_run', '?')} epochs (best {tr.get('best_epoch', '?')})."),
         f"- Wall time: {tr.get('wall_time_s', float('nan')):.1f} s on {hw.get('cpu', '?')}"
         f" ({hw.get('cores', '?')} cores), accelerator: {hw.get('accelerator', '?')}."
         " **These weights were trained on a CPU**; the code also runs on GPUs.",
@@ -128,6 +131,17 @@ def render(card: dict, metrics: dict | None) -> str:
     if card.get("weights_dtype") == "float16":
         body.append("- Weights are stored in float16 (the model computes in float32); the "
                     "results above were measured on the stored weights.")
+    ens = card.get("ensemble")
+    if ens:  # zoo.ensemble: the members and how they were weighted
+        body += [f"- Ensemble: {ens.get('combination', '')}; weighting `{ens.get('weighting')}`"
+                 f" chosen on the `{ens.get('selection_split', 'valid')}` split"
+                 f" ({ens.get('criterion', '')}). Members:"]
+        body += [f"  - `{m.get('name')}` ({m.get('architecture')}, seed {m.get('seed')}, "
+                 f"{m.get('source')}): weight {m.get('weight', 0):.4g}"
+                 for m in ens.get("members", [])]
+        if ens.get("left_out"):
+            body.append("  - candidates given weight 0 (not in the model): " + ", ".join(
+                f"`{m.get('name')}`" for m in ens["left_out"]))
     if ft:
         reinit = ft.get("reinitialized")
         reinit = (", ".join(f"`{k}` ({v})" for k, v in reinit.items()) or "none"

@@ -19,7 +19,8 @@ from zoo.train import THRESHOLD_KEYS, TRAIN_DEFAULTS, fit
 
 RECIPE_KEYS = {"name", "architecture", "dataset", "seed", "description", "model", "train",
                "thresholds", "data", "finetune", "weights_dtype",
-               "search"}  # [search]: how zoo.search chose the values (a record, not read)
+               "search",    # [search]: how zoo.search chose the values (a record, not read)
+               "ensemble"}  # ensemble: zoo.ensemble (architecture = "ensemble")
 FINETUNE_KEYS = {"base", "freeze_epochs", "input_mismatch", "allow_empty_labels"}
 DATA_KEYS = {"train_split", "valid_split",                      # a named benchmark's splits
              "train", "valid", "test", "reader_options"}        # files (fine-tuning)
@@ -85,6 +86,9 @@ def read_recipe(path) -> dict:
         if unknown:
             raise DataFormatError(f"unknown [{section}] key(s) {sorted(unknown)}; known: "
                                   f"{sorted(known)}", path=where)
+    if ("ensemble" in recipe) != (recipe["architecture"] == "ensemble"):
+        raise DataFormatError("an [ensemble] table goes with architecture = 'ensemble' (and "
+                              "that architecture needs one)", path=where)
     if recipe.get("weights_dtype", "float32") not in ("float32", "float16"):
         raise DataFormatError(f"weights_dtype must be 'float32' or 'float16', got "
                               f"{recipe['weights_dtype']!r}", path=where)
@@ -146,6 +150,11 @@ def train_recipe(path, out=None, overwrite: bool = True, verbose: int = 1, strat
         if strategy is not None:
             raise ZooError(f"{path}: a [finetune] recipe trains in one process (no strategy)")
         return _finetune_recipe(recipe, path, out, overwrite, verbose)
+    if recipe["architecture"] == "ensemble":  # members combined, not trained: zoo.ensemble
+        if strategy is not None:
+            raise ZooError(f"{path}: an ensemble recipe combines trained members (no strategy)")
+        from zoo.ensemble import train_ensemble
+        return train_ensemble(recipe, path, out, overwrite, verbose, read_recipe=read_recipe)
     if isinstance(strategy, str):
         strategy = distributed.make_strategy(strategy)
     data = recipe.get("data", {})

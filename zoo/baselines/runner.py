@@ -93,11 +93,6 @@ SKIP = {
     ("corel5k", "ecc-lr-tuned"): "too slow for the time budget of the tuned run on 2 shared"
                                  " cores: the untuned fit alone takes 4 min, the grid doubles it",
 }
-_TMC = ("not run yet: tmc2007-500 has no checkpoint to compare with, and the grid (21519 train"
-        " rows) needs about 20 min on 2 shared cores; run it with"
-        " zoo.baselines.run(['tmc2007-500'], variants=('tuned',), skip={})")
-SKIP.update({("tmc2007-500", n + TUNED_SUFFIX): _TMC for n in ("br-lr", "br-svm", "ecc-lr", "mlknn",
-                                                           "rf")})
 # (dataset, baseline) -> (grid restriction {param: allowed values}, reason), for slow fits.
 GRID_LIMITS: dict = {
     ("delicious", "br-lr"): ({"C": (0.01, 0.1, 1.0)}, "C=10 left out on delicious (983 labels):"

@@ -23,6 +23,7 @@ from zoo.models import image_mlgcn  # noqa: F401
 from zoo.models import image_q2l  # noqa: F401
 from zoo.models import image_mldecoder  # noqa: F401
 from zoo.models import image_ctran  # noqa: F401
+from zoo.models import ensemble  # noqa: F401  (the ensemble checkpoints' ProbabilityMean)
 
 from zoo.registry import Architecture, lookup_architecture, registered_architectures
 
