@@ -170,3 +170,20 @@ def test_wordllama_rows_initialise_the_wide_deep_embedding():
     np.testing.assert_array_equal(emb[0], 0.0)
     with pytest.raises(ValueError, match="embedding_dim=256"):
         _model(embedding_dim=8, embeddings="wordllama-l2-256")
+
+
+def test_wordllama_init_is_available_to_kimcnn_and_xmlcnn():
+    pytest.importorskip("wordllama")
+    from zoo.models.kimcnn import kimcnn
+    from zoo.models.token_embeddings import load_table
+    from zoo.models.xmlcnn import xmlcnn
+    table, tok = load_table("wordllama-l2-256")
+    (piece,) = tok.encode("oil", add_special_tokens=False).ids
+    for m in (kimcnn(num_labels=2, train_inputs=TEXTS, sequence_length=6, embedding_dim=256,
+                     num_filters=2, embeddings="wordllama-l2-256"),
+              xmlcnn(num_labels=2, train_inputs=TEXTS, sequence_length=10, embedding_dim=256,
+                     num_filters=2, pool_chunks=2, bottleneck_units=4,
+                     embeddings="wordllama-l2-256")):
+        vocab = m.get_layer("text_vectorizer").get_vocabulary()
+        emb = np.asarray(m.get_layer("embedding").embeddings)
+        np.testing.assert_allclose(emb[vocab.index("oil")], table[piece], rtol=1e-6)

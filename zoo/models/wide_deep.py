@@ -38,7 +38,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from zoo.models.kimcnn import MaxOverTimePooling, ZeroPadEmbedding, _check_widths
+from zoo.models.kimcnn import _check_widths, embed_tokens, max_over_time_features
 from zoo.models.text_common import DEFAULT_MAX_TOKENS, text_input
 from zoo.registry import register_architecture
 
@@ -220,15 +220,9 @@ def wide_deep(num_labels: int, train_inputs=None, vocabulary=None,
                               name="wide_logits")(tfidf_layer(ids))
 
     deep_ids = FirstTokens(sequence_length, name="deep_tokens")(ids)
-    embed = keras.layers.Embedding(
-        vocab_size, int(embedding_dim), name="embedding",
-        embeddings_initializer=keras.initializers.RandomUniform(-0.25, 0.25))
-    emb = ZeroPadEmbedding(name="zero_padding")([embed(deep_ids), deep_ids])
-    pooled = []
-    for w in widths:
-        fmap = keras.layers.Conv1D(int(num_filters), w, activation="relu", name=f"conv_{w}")(emb)
-        pooled.append(MaxOverTimePooling(name=f"max_over_time_{w}")(fmap))
-    h = keras.layers.Concatenate(name="features")(pooled) if len(pooled) > 1 else pooled[0]
+    full_vocabulary = keras.Model(inputs, ids).get_layer("text_vectorizer").get_vocabulary()
+    emb = embed_tokens(deep_ids, vocab_size, embedding_dim, embeddings, full_vocabulary, seed)
+    h = max_over_time_features(emb, widths, num_filters)
     if dropout:
         h = keras.layers.Dropout(float(dropout), name="dropout")(h)
     deep = keras.layers.Dense(num_labels, name="deep_logits")(h)
@@ -236,9 +230,6 @@ def wide_deep(num_labels: int, train_inputs=None, vocabulary=None,
     model = keras.Model(inputs, logits, name=name)
 
     tv = model.get_layer("text_vectorizer")
-    if embeddings:
-        from zoo.models import token_embeddings
-        token_embeddings.initialise(embed, tv.get_vocabulary(), embeddings, seed=seed)
     if train_inputs is not None:
         train_ids = np.asarray(tv(np.asarray(list(train_inputs), dtype=object)))
         keys, idf = fit_tfidf(train_ids, vocab_size, max_bigrams, min_df)
