@@ -112,11 +112,13 @@ def _tiny(kind, num_labels, rng):
 
 SMALL = {"kimcnn": {"sequence_length": 8}, "xmlcnn": {"sequence_length": 32},
          "lwan": {"sequence_length": 8}, "lsan": {"sequence_length": 8},
-         "sgm": {"sequence_length": 8}, "transformer": {"sequence_length": 8}}
+         "sgm": {"sequence_length": 8}, "transformer": {"sequence_length": 8},
+         "wide-deep": {"sequence_length": 8, "wide_length": 8, "max_bigrams": 10}}
 
 
 @pytest.mark.parametrize("name", ["mlp", "bpmll", "c2ae", "mpvae", "mlgcn", "kimcnn",
-                                  "xmlcnn", "lwan", "lsan", "sgm", "transformer"])
+                                  "xmlcnn", "lwan", "lsan", "sgm", "transformer",
+                                  "wide-deep"])
 def test_declared_head_is_every_label_dependent_layer(name):
     """The architecture's declared head holds every layer whose weights change with the label
     count (found here the slow way, with a model of one label more), so re-heading keeps only

@@ -16,6 +16,7 @@ from zoo.models import lwan  # noqa: F401
 from zoo.models import lsan  # noqa: F401
 from zoo.models import transformer  # noqa: F401
 from zoo.models import sgm  # noqa: F401
+from zoo.models import wide_deep  # noqa: F401
 from zoo.models import efficientnet_lite  # noqa: F401
 from zoo.models import image_cnn  # noqa: F401  (also registers the "resnet-small" backbone)
 from zoo.models import image_effnet  # noqa: F401

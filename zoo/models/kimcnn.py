@@ -80,22 +80,49 @@ def _check_widths(filter_widths, sequence_length, what):
     return widths
 
 
-def embedded_text(train_inputs, max_tokens, sequence_length, vocabulary, embedding_dim):
-    """String input -> token ids -> embeddings U[-0.25, 0.25] (Kim's CNN-rand init), with
-    padding positions set to zero. Shared by Kim-CNN and XML-CNN."""
+def embed_tokens(ids, vocab_size, embedding_dim, embeddings=None, vocabulary=None, seed=0):
+    """Token ids -> embeddings with padding positions set to zero. The table starts from Kim's
+    CNN-rand init U[-0.25, 0.25], or, with ``embeddings="wordllama-l2-256"``, from pretrained
+    vectors for ``vocabulary`` (the vectorizer's full vocabulary ``["", "[UNK]", ...]``; see
+    :mod:`zoo.models.token_embeddings`)."""
+    layer = keras.layers.Embedding(
+        int(vocab_size), int(embedding_dim), name="embedding",
+        embeddings_initializer=keras.initializers.RandomUniform(-0.25, 0.25))
+    emb = layer(ids)
+    if embeddings:
+        from zoo.models import token_embeddings
+        token_embeddings.initialise(layer, vocabulary, embeddings, seed=seed)
+    return ZeroPadEmbedding(name="zero_padding")([emb, ids])
+
+
+def embedded_text(train_inputs, max_tokens, sequence_length, vocabulary, embedding_dim,
+                  embeddings=None):
+    """String input -> token ids -> :func:`embed_tokens`. Shared by Kim-CNN and XML-CNN."""
     inputs, ids, vocab_size = text_input(train_inputs, max_tokens, sequence_length,
                                          vocabulary=vocabulary)
-    emb = keras.layers.Embedding(
-        vocab_size, int(embedding_dim), name="embedding",
-        embeddings_initializer=keras.initializers.RandomUniform(-0.25, 0.25))(ids)
-    return inputs, ZeroPadEmbedding(name="zero_padding")([emb, ids])
+    full = None
+    if embeddings:
+        full = keras.Model(inputs, ids).get_layer("text_vectorizer").get_vocabulary()
+    return inputs, embed_tokens(ids, vocab_size, embedding_dim, embeddings, full)
+
+
+def max_over_time_features(emb, widths, num_filters):
+    """Kim's parallel valid convolutions (ReLU) of each width, max-over-time pooled and
+    concatenated: ``(b, n, d) -> (b, len(widths) * num_filters)``."""
+    pooled = []
+    for w in widths:
+        fmap = keras.layers.Conv1D(int(num_filters), w, padding="valid", activation="relu",
+                                   name=f"conv_{w}")(emb)
+        pooled.append(MaxOverTimePooling(name=f"max_over_time_{w}")(fmap))
+    return keras.layers.Concatenate(name="features")(pooled) if len(pooled) > 1 else pooled[0]
 
 
 @register_architecture("kimcnn", kind="text", paper="Kim, EMNLP 2014")
 def kimcnn(num_labels: int, train_inputs=None, vocabulary=None,
            max_tokens: int = DEFAULT_MAX_TOKENS, sequence_length: int = DEFAULT_SEQUENCE_LENGTH,
            embedding_dim: int = 300, filter_widths=(3, 4, 5), num_filters: int = 100,
-           dropout: float = 0.5, max_norm: float | None = 3.0, name: str = "kimcnn"):
+           dropout: float = 0.5, max_norm: float | None = 3.0, embeddings: str | None = None,
+           name: str = "kimcnn"):
     """Kim-CNN (CNN-rand): raw strings -> label logits ``(b, num_labels)``.
 
     Args:
@@ -106,16 +133,14 @@ def kimcnn(num_labels: int, train_inputs=None, vocabulary=None,
         filter_widths, num_filters: convolution window widths and feature maps per width.
         dropout: dropout rate on the pooled features (paper: 0.5).
         max_norm: l2-norm cap on each label's output weight vector (paper: s = 3; None = off).
+        embeddings: ``"wordllama-l2-256"`` starts the table from pretrained vectors (Kim's
+            CNN-non-static variant, with WordLlama instead of word2vec; embedding_dim 256);
+            None = CNN-rand.
     """
     widths = _check_widths(filter_widths, sequence_length, "kimcnn")
     inputs, emb = embedded_text(train_inputs, max_tokens, sequence_length, vocabulary,
-                                embedding_dim)
-    pooled = []
-    for w in widths:
-        fmap = keras.layers.Conv1D(int(num_filters), w, padding="valid", activation="relu",
-                                   name=f"conv_{w}")(emb)
-        pooled.append(MaxOverTimePooling(name=f"max_over_time_{w}")(fmap))
-    h = keras.layers.Concatenate(name="features")(pooled) if len(pooled) > 1 else pooled[0]
+                                embedding_dim, embeddings)
+    h = max_over_time_features(emb, widths, num_filters)
     if dropout:
         h = keras.layers.Dropout(float(dropout), name="dropout")(h)
     constraint = keras.constraints.MaxNorm(float(max_norm), axis=0) if max_norm else None

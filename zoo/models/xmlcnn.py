@@ -120,7 +120,7 @@ def xmlcnn(num_labels: int, train_inputs=None, vocabulary=None,
            max_tokens: int = DEFAULT_MAX_TOKENS, sequence_length: int = DEFAULT_SEQUENCE_LENGTH,
            embedding_dim: int = 300, filter_widths=(2, 4, 8), num_filters: int = 128,
            pool_chunks: int = 4, bottleneck_units: int = 512, dropout: float = 0.5,
-           name: str = "xmlcnn"):
+           embeddings: str | None = None, name: str = "xmlcnn"):
     """XML-CNN: raw strings -> label logits ``(b, num_labels)``.
 
     Args:
@@ -132,6 +132,8 @@ def xmlcnn(num_labels: int, train_inputs=None, vocabulary=None,
         pool_chunks: ``p`` of dynamic max pooling (chunks per feature map).
         bottleneck_units: size of the ReLU bottleneck layer (paper: 512).
         dropout: dropout rate before the bottleneck and before the output layer (paper: 0.5).
+        embeddings: ``"wordllama-l2-256"`` starts the table from pretrained vectors
+            (:mod:`zoo.models.token_embeddings`; embedding_dim 256); None = random init.
     """
     widths = _check_widths(filter_widths, sequence_length, "xmlcnn")
     if sequence_length is not None:
@@ -140,7 +142,7 @@ def xmlcnn(num_labels: int, train_inputs=None, vocabulary=None,
             raise ValueError(f"xmlcnn: the width-{max(widths)} feature map has {shortest} steps,"
                              f" fewer than pool_chunks={pool_chunks}")
     inputs, emb = embedded_text(train_inputs, max_tokens, sequence_length, vocabulary,
-                                embedding_dim)
+                                embedding_dim, embeddings)
     pooled = []
     for w in widths:
         fmap = keras.layers.Conv1D(int(num_filters), w, padding="valid", activation="relu",
