@@ -47,6 +47,11 @@ DATASETS = ("reuters21578", "goemotions")
 SPLITS = ("train", "valid", "test")
 FORMAT = 1
 _WS = re.compile(r"\s+")
+#: Cells that pandas.read_csv (LibMultiLabel's reader) turns into NaN by default; the library
+#: then reads them as an empty string, so such a text would silently lose its content.
+PANDAS_NA = frozenset({"#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan",
+                       "1.#IND", "1.#QNAN", "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a",
+                       "nan", "null"})
 
 
 def clean_text(text: str) -> str:
@@ -64,9 +69,10 @@ def check_label_names(names) -> list[str]:
     out = []
     for j, n in enumerate(names):
         s = str(n)
-        if not s or _WS.search(s):
+        if not s or _WS.search(s) or s in PANDAS_NA:
             raise ValueError(f"label {j} ({s!r}): LibMultiLabel's txt format separates labels "
-                             "by whitespace, so a label name must be non-empty without spaces")
+                             "by whitespace, so a label name must be non-empty without spaces (and not a "
+                             "cell pandas reads as NaN)")
         out.append(s)
     return out
 
@@ -85,9 +91,10 @@ def txt_lines(ds) -> list[str]:
     lines = []
     for i, (text, row) in enumerate(zip(ds.x, y)):
         t = clean_text(text)
-        if not t:
-            raise ValueError(f"{ds.name or 'dataset'} {ds.split or ''} row {i}: the text is "
-                             "empty after whitespace clean-up; LibMultiLabel would read no text")
+        if not t or t in PANDAS_NA:
+            raise ValueError(f"{ds.name or 'dataset'} {ds.split or ''} row {i}: the text "
+                             f"{t!r} would reach LibMultiLabel empty (empty after whitespace "
+                             "clean-up, or a cell pandas reads as NaN)")
         labels = " ".join(names[j] for j in np.flatnonzero(row == 1))
         lines.append(f"{labels}\t{t}")
     return lines
