@@ -287,11 +287,12 @@ def leaderboard(dataset: str | None = None, *, checkpoints=None, results=None,
         published: published rows (default: the files in :data:`PUBLISHED_DIR`).
         extra: user results file(s) to add (``kind="user"`` rows, :func:`add_user_row`);
             default none.
-        peers: the peer results file (``kind="peer"`` rows; default: ``peers.json`` next to
-            the baselines results file, i.e. :data:`PEERS_PATH`).
+        peers: the peer results file (``kind="peer"`` rows; default: ``peers.json`` in the
+            folder of the baselines results file, i.e. :data:`PEERS_PATH`).
     """
-    if peers is None and results is not None:
-        peers = Path(results).parent / PEERS_PATH.name
+    if peers is None:
+        from zoo.baselines import RESULTS_PATH
+        peers = Path(RESULTS_PATH if results is None else results).parent / PEERS_PATH.name
     rows = (checkpoint_rows(checkpoints) + baseline_rows(results) + peer_rows(peers)
             + user_rows(extra) + published_rows(published))
     if dataset is not None:
