@@ -115,7 +115,8 @@ def test_leaderboard_shows_peer_rows_labelled_peer(doc):
     md = lb.render_markdown(rows)
     for r in doc["rows"]:
         section = md.split(f"## {r['dataset']}\n", 1)[1].split("\n## ", 1)[0]
-        assert f"| {r['name']} | peer |" in section
+        assert f"| {r['name']} | {lb.peer_label(r)} |" in section
+        assert lb.peer_label(r).startswith(f"peer ({Path(r['config']['file']).name}")
     assert "peer" in lb.render_text(rows)
     # never pooled into the baseline comparison, compared one by one in their own section
     comp = lb.zoo_vs_baselines(rows)

@@ -105,10 +105,29 @@ def baseline_rows(path=None) -> list[dict]:
 
 def kind_label(row: dict) -> str:
     """The Kind cell of a row: ``"baseline (tuned)"`` / ``"baseline (untuned)"`` for
-    baselines, else the kind."""
+    baselines, ``"peer (<config file>[, <epochs run>/<config epochs> epochs])"`` for peer rows
+    (:func:`peer_label`), else the kind."""
     if row["kind"] == "baseline":
         return "baseline (tuned)" if row.get("tuned") else "baseline (untuned)"
+    if row["kind"] == "peer":
+        return peer_label(row)
     return row["kind"]
+
+
+def peer_label(row: dict) -> str:
+    """The Kind cell of a peer row: its config file, and for a trained-by-epochs model the
+    epochs run of the config's.
+
+    >>> peer_label({"config": {"file": "benchmarks/peers/configs/kim_cnn.yml"},
+    ...             "details": {"epochs_run": 3, "epochs_config": 50}})
+    'peer (kim_cnn.yml, 3/50 epochs)'
+    """
+    cfg = row.get("config") or {}
+    d = row.get("details") or {}
+    bits = [Path(cfg["file"]).name] if cfg.get("file") else []
+    if d.get("epochs_run") and d.get("epochs_config"):
+        bits.append(f"{d['epochs_run']}/{d['epochs_config']} epochs")
+    return f"peer ({', '.join(bits)})" if bits else "peer"
 
 
 def read_published(path) -> list[dict]:

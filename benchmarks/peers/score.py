@@ -137,11 +137,16 @@ def score_run(run_dir: Path, hashes: dict, scores_dir: Path = SCORES_DIR) -> dic
     note = [f"LibMultiLabel {run['version']} run with its {source.split(' of ')[0]} config "
             f"values (nearest dataset: RCV1)"]
     if run["score_kind"] == "logit":
-        note.append(f"trained on `train`, best epoch on `valid` by {d.get('val_metric')} "
-                    f"(epoch {d.get('best_epoch')} of {d.get('epochs_run')} run; "
-                    f"{d.get('epochs_cap')} epochs of the config's {d.get('epochs_config')}"
-                    + (", CPU budget" if d.get('epochs_cap') != d.get('epochs_config') else "")
-                    + (", stopped early" if d.get("stopped_early") else "") + ")")
+        why = []
+        if d.get("stopped_by_time_budget"):
+            why.append(f"stopped by the CPU budget of {d.get('max_minutes'):g} min of training")
+        elif d.get("epochs_cap") != d.get("epochs_config"):
+            why.append(f"capped at {d.get('epochs_cap')} epochs, CPU budget")
+        if d.get("stopped_early"):
+            why.append("stopped early by the config's patience")
+        note.append(f"trained on `train`: {d.get('epochs_run')} epochs of the config's "
+                    f"{d.get('epochs_config')}" + (f" ({'; '.join(why)})" if why else "")
+                    + f", best epoch {d.get('best_epoch')} by {d.get('val_metric')} on `valid`")
         note.append("random-initialised word embeddings (GloVe not available offline)")
     else:
         note.append("trained on `train` (valid unused)")
