@@ -444,8 +444,10 @@ def render_text(rows: list[dict], columns=COLUMNS, highlight=None) -> str:
             c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))
         out += [f"== {dataset}", fmt(heads)] + [fmt(c) for c in body] + [""]
     if out:
-        if any(r["kind"] in ("user", "peer") for r in rows):
-            out.append("* best per column among the rows above (user and peer rows included, "
+        extra = [f"{k} rows included" for k in ("user", "peer") if any(r["kind"] == k
+                                                                      for r in rows)]
+        if extra:
+            out.append(f"* best per column among the rows above ({', '.join(extra)}, "
                        "published rows excluded); (-) lower is better")
         else:
             out.append("* best of ours per column; (-) lower is better")
