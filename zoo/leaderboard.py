@@ -1,11 +1,16 @@
 """The leaderboard: every checkpoint's test metrics next to the classical baselines.
 
-Rows come from four sources, never mixed up:
+Rows come from five sources, never mixed up:
 
 * ``"checkpoint"`` — each checkpoint folder's ``metrics.json`` (the test-split metrics that
   ``zoo evaluate`` computes), found via :func:`zoo.registry.scan_checkpoints`;
 * ``"baseline"`` — ``results/baselines.json``, written by :func:`zoo.baselines.run`
   (``zoo baselines``);
+* ``"peer"`` — another multi-label library (LibMultiLabel 0.10.0) trained with its own
+  example configs on the zoo's exact splits, its test scores scored by the zoo's metric code:
+  ``results/peers.json``, written by ``benchmarks/peers/score.py`` (:func:`peer_rows`). They
+  are named ``<library>-<version>/<model>`` and carry their config; they sit in each dataset's
+  table and get their own "zoo vs peers" summary, never the baseline comparison;
 * ``"user"`` — results a researcher scored with ``zoo compare`` (:func:`zoo.compare.compare`)
   and saved with ``--add-to`` to a user results file (:func:`add_user_row`); only read when
   asked (``zoo leaderboard --extra FILE``, ``leaderboard(extra=...)``), so they never enter
@@ -42,7 +47,7 @@ from pathlib import Path
 
 from zoo.errors import CheckpointError
 
-KINDS = ("checkpoint", "baseline", "user", "published")
+KINDS = ("checkpoint", "baseline", "peer", "user", "published")
 USER_FORMAT = 1  # the "format" of a user results file (see add_user_row)
 # Table columns: (metric key, header). Keys are zoo.metrics.evaluate's.
 COLUMNS = [
@@ -63,6 +68,9 @@ FORMATS = {"annot_top5_n_plus": "{:.0f}"}
 #: Where the published reference rows live: one ``<dataset>.json`` per dataset.
 PUBLISHED_DIR = Path(__file__).resolve().parents[1] / "results" / "published"
 PUBLISHED_FORMAT = 1
+#: The peer-library results (``benchmarks/peers/score.py`` writes it).
+PEERS_PATH = Path(__file__).resolve().parents[1] / "results" / "peers.json"
+PEERS_FORMAT = 1
 
 
 def checkpoint_rows(root=None) -> list[dict]:
@@ -97,10 +105,29 @@ def baseline_rows(path=None) -> list[dict]:
 
 def kind_label(row: dict) -> str:
     """The Kind cell of a row: ``"baseline (tuned)"`` / ``"baseline (untuned)"`` for
-    baselines, else the kind."""
+    baselines, ``"peer (<config file>[, <epochs run>/<config epochs> epochs])"`` for peer rows
+    (:func:`peer_label`), else the kind."""
     if row["kind"] == "baseline":
         return "baseline (tuned)" if row.get("tuned") else "baseline (untuned)"
+    if row["kind"] == "peer":
+        return peer_label(row)
     return row["kind"]
+
+
+def peer_label(row: dict) -> str:
+    """The Kind cell of a peer row: its config file, and for a trained-by-epochs model the
+    epochs run of the config's.
+
+    >>> peer_label({"config": {"file": "benchmarks/peers/configs/kim_cnn.yml"},
+    ...             "details": {"epochs_run": 3, "epochs_config": 50}})
+    'peer (kim_cnn.yml, 3/50 epochs)'
+    """
+    cfg = row.get("config") or {}
+    d = row.get("details") or {}
+    bits = [Path(cfg["file"]).name] if cfg.get("file") else []
+    if d.get("epochs_run") and d.get("epochs_config"):
+        bits.append(f"{d['epochs_run']}/{d['epochs_config']} epochs")
+    return f"peer ({', '.join(bits)})" if bits else "peer"
 
 
 def read_published(path) -> list[dict]:
@@ -164,6 +191,54 @@ def published_rows(rows=None) -> list[dict]:
     return [dict(r, kind="published") for r in rows]
 
 
+def read_peers(path=None) -> dict:
+    """The peer results file (default :data:`PEERS_PATH`), checked; a missing file reads as
+    no rows (an installed wheel has no ``results/``).
+
+    Layout: ``{"format": 1, "description", "generated", "zoo_version", "rows": [row, ...]}``,
+    each row ``{"dataset", "name": "<library>-<version>/<model>", "kind": "peer", "library",
+    "version", "config": {"name", "file", "sha256", "source", "changes", "values"}, "seed",
+    "wall_seconds", "hardware", "split": "test", "num_examples", "thresholds", "note",
+    "scores": {"file", "sha256"}, "metrics": {<zoo.metrics.evaluate keys>: float or null}}``.
+
+    Example::
+
+        >>> rows = read_peers()["rows"]                                      # doctest: +SKIP
+        >>> sorted({r["name"] for r in rows})[0]                             # doctest: +SKIP
+        'libmultilabel-0.10.0/kimcnn-rand-emb'
+    """
+    from zoo.errors import DataFormatError
+    path = Path(PEERS_PATH if path is None else path)
+    if not path.is_file():
+        return {"format": PEERS_FORMAT, "rows": []}
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise DataFormatError(f"not a valid JSON peer results file ({e})", path=path) from None
+    if not isinstance(doc, dict) or doc.get("format") != PEERS_FORMAT \
+            or not isinstance(doc.get("rows"), list):
+        raise DataFormatError(f'not a peer results file: expected {{"format": {PEERS_FORMAT}, '
+                              '"rows": [...]}} (written by benchmarks/peers/score.py)', path=path)
+    for i, r in enumerate(doc["rows"]):
+        if not (isinstance(r, dict) and isinstance(r.get("dataset"), str)
+                and isinstance(r.get("name"), str) and isinstance(r.get("metrics"), dict)):
+            raise DataFormatError(f"row {i} needs a string 'dataset' and 'name' and a "
+                                  "'metrics' dict", path=path)
+        missing = [k for k in ("library", "version", "config") if not r.get(k)]
+        if missing:
+            raise DataFormatError(f"row {i} ({r['dataset']}/{r['name']}) lacks {missing}: a "
+                                  "peer row must say which library, version and config", path=path)
+        if r.get("split", "test") != "test":
+            raise DataFormatError(f"row {i} ({r['dataset']}/{r['name']}) is not on the test "
+                                  "split", path=path)
+    return doc
+
+
+def peer_rows(path=None) -> list[dict]:
+    """The rows of the peer results file (:func:`read_peers`), each tagged ``kind="peer"``."""
+    return [dict(r, kind="peer") for r in read_peers(path)["rows"]]
+
+
 def read_user_results(path) -> dict:
     """A user results file (what ``zoo compare --add-to PATH`` writes), checked.
 
@@ -221,7 +296,7 @@ def add_user_row(path, row: dict) -> dict:
 
 
 def leaderboard(dataset: str | None = None, *, checkpoints=None, results=None,
-                published=None, extra=None) -> list[dict]:
+                published=None, extra=None, peers=None) -> list[dict]:
     """All leaderboard rows (optionally of one ``dataset``), sorted by dataset, kind, name.
 
     Args:
@@ -231,9 +306,14 @@ def leaderboard(dataset: str | None = None, *, checkpoints=None, results=None,
         published: published rows (default: the files in :data:`PUBLISHED_DIR`).
         extra: user results file(s) to add (``kind="user"`` rows, :func:`add_user_row`);
             default none.
+        peers: the peer results file (``kind="peer"`` rows; default: ``peers.json`` in the
+            folder of the baselines results file, i.e. :data:`PEERS_PATH`).
     """
-    rows = (checkpoint_rows(checkpoints) + baseline_rows(results) + user_rows(extra)
-            + published_rows(published))
+    if peers is None:
+        from zoo.baselines import RESULTS_PATH
+        peers = Path(RESULTS_PATH if results is None else results).parent / PEERS_PATH.name
+    rows = (checkpoint_rows(checkpoints) + baseline_rows(results) + peer_rows(peers)
+            + user_rows(extra) + published_rows(published))
     if dataset is not None:
         rows = [r for r in rows if r["dataset"] == dataset]
     return sort_rows(rows)
@@ -364,9 +444,11 @@ def render_text(rows: list[dict], columns=COLUMNS, highlight=None) -> str:
             c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))
         out += [f"== {dataset}", fmt(heads)] + [fmt(c) for c in body] + [""]
     if out:
-        if any(r["kind"] == "user" for r in rows):
-            out.append("* best per column among the rows above (user rows included, published"
-                       " rows excluded); (-) lower is better")
+        extra = [f"{k} rows included" for k in ("user", "peer") if any(r["kind"] == k
+                                                                      for r in rows)]
+        if extra:
+            out.append(f"* best per column among the rows above ({', '.join(extra)}, "
+                       "published rows excluded); (-) lower is better")
         else:
             out.append("* best of ours per column; (-) lower is better")
         if flagged:
@@ -525,15 +607,99 @@ def render_summary(rows: list[dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def zoo_vs_peers(rows: list[dict]) -> list[dict]:
+    """Per dataset, peer row and summary measure: the best checkpoint against that peer row.
+
+    Peer rows (``kind="peer"``, another library on the same splits) are compared one by one,
+    not pooled, because each is a different library model and config; they never enter
+    :func:`zoo_vs_baselines`. Returns rows ``{"dataset", "peer", "metric", "zoo", "zoo_value",
+    "peer_value", "zoo_wins"}``; a tie is not a win.
+
+    >>> rows = [{"dataset": "d", "name": "c", "kind": "checkpoint", "metrics": {"micro_f1": 0.7}},
+    ...         {"dataset": "d", "name": "lib-1/m", "kind": "peer", "metrics": {"micro_f1": 0.6}}]
+    >>> [(c["peer"], c["metric"], c["zoo_wins"]) for c in zoo_vs_peers(rows)]
+    [('lib-1/m', 'micro_f1', True)]
+    """
+    out = []
+    for dataset, drows in _by_dataset(rows).items():
+        ours = [r for r in drows if r["kind"] == "checkpoint"]
+        peers = [r for r in drows if r["kind"] == "peer"]
+        if not ours or not peers:
+            continue
+        for p in peers:
+            for key, _ in summary_keys(ours + [p]):
+                vp = _value(p, key)
+                scored = [r for r in ours if _value(r, key) is not None]
+                if vp is None or not scored:
+                    continue
+                a = max(scored, key=lambda r: _value(r, key))
+                out.append({"dataset": dataset, "peer": p["name"], "metric": key,
+                            "zoo": a["name"], "zoo_value": _value(a, key), "peer_value": vp,
+                            "zoo_wins": _value(a, key) > vp})
+    return out
+
+
+def render_peer_summary(rows: list[dict]) -> str:
+    """Markdown "Zoo vs peers": one line per dataset and peer row, one cell per measure."""
+    comp = zoo_vs_peers(rows)
+    if not comp:
+        return ""
+    label = dict(SUMMARY_KEYS + ANNOTATION_SUMMARY_KEYS)
+    keys = [k for k in label if any(c["metric"] == k for c in comp)]
+    wins = sum(c["zoo_wins"] for c in comp)
+    lines = ["## Zoo vs peers", "",
+             f"Best checkpoint against each peer-library row (same splits, same metric code): "
+             f"the zoo is ahead in {wins} of {len(comp)} comparisons. Each cell: best zoo value "
+             "(checkpoint) vs the peer's; the peers decide with their library's default rule "
+             "(no threshold tuning), the checkpoints with thresholds calibrated on `valid`; "
+             "mAP is threshold-free. Configs, epochs and embeddings of the peer rows are in "
+             "`results/peers.json`.", "",
+             "| dataset | peer | " + " | ".join(label[k] for k in keys) + " |",
+             "|---|---|" + "---|" * len(keys)]
+    groups: dict = {}
+    for c in comp:
+        groups.setdefault((c["dataset"], c["peer"]), {})[c["metric"]] = c
+    for (dataset, peer), cells in groups.items():
+        out = []
+        for k in keys:
+            c = cells.get(k)
+            if c is None:
+                out.append("–")
+                continue
+            arch = c["zoo"].split("/", 1)[-1]
+            mark = "yes" if c["zoo_wins"] else "**no**"
+            out.append(f"{mark}: {c['zoo_value']:.4f} ({arch}) vs {c['peer_value']:.4f}")
+        lines.append(f"| {dataset} | {peer} | " + " | ".join(out) + " |")
+    return "\n".join(lines) + "\n"
+
+
+PEER_NOTE = """\
+* **peer** rows (named `<library>-<version>/<model>`, from `results/peers.json`): another
+  multi-label library, [LibMultiLabel](https://github.com/ASUS-AICS/LibMultiLabel) 0.10.0,
+  run from an isolated environment (not a zoo dependency) with its own example configs for
+  the nearest dataset it ships configs for (RCV1), on our exact `train` / `valid` / `test`
+  splits; its test scores are scored by the zoo's metric code. `linear-1vsrest`: its
+  LIBLINEAR one-vs-rest (L2-loss SVM, `-s 1 -B 1 -e 0.0001`) on its default TF-IDF features,
+  trained on `train`. `kimcnn-rand-emb`, `xmlcnn-rand-emb`: its KimCNN and XML-CNN, early
+  stopping and best epoch on `valid`, but with **randomly initialised word embeddings**
+  (the configs' GloVe vectors cannot be downloaded here) and **fewer epochs than the configs'
+  50** (CPU budget; each row's `note` in the JSON says how many). Decisions use the library's
+  default rule (decision value > 0, or sigmoid > 0.5), not tuned on `valid`. Bold values take
+  peer rows into account. Reproduce: [compare.md](compare.md#peer-libraries-libmultilabel).
+"""
+
+
 def render_markdown_document(rows: list[dict], results=None) -> str:
     """The whole ``docs/leaderboard.md``: :data:`INTRO`, the tables, the skipped baselines."""
     from zoo.baselines import RESULTS_PATH, read_results
     doc = read_results(RESULTS_PATH if results is None else results)
     datasets = {r["dataset"] for r in rows}
     skipped = [s for s in doc.get("skipped", []) if s["dataset"] in datasets or not rows]
-    parts = [INTRO, render_summary(rows), render_markdown(rows)]
+    parts = [INTRO, render_summary(rows), render_peer_summary(rows), render_markdown(rows)]
     if any(r["kind"] == "user" for r in rows):
         parts.insert(1, USER_NOTE)
+    if any(r["kind"] == "peer" for r in rows):
+        parts.insert(1, PEER_NOTE)
     if skipped:
         parts += ["## Baselines not run", ""]
         parts += [f"* {s['dataset']} / {s['name']}: {s['reason']}" for s in skipped]
