@@ -233,28 +233,39 @@ def _compiled_call(model):
 def child_zoo(args) -> dict:
     import keras
 
+    from zoo.data import load
     from zoo.train import fit
     train, x, y, xt, yt = _data()
-    from zoo.data import load
     valid = load("bibtex", "valid")
-    times, epochs_run = [], None
-    result = None
-    for r in range(args.repeats + 1):  # the first run warms up (tracing, compiling)
+
+    class EpochTimer(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            self.times = []
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.t0 = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.times.append(time.perf_counter() - self.t0)
+
+    times, calls, result = [], [], None
+    for r in range(args.repeats):
+        timer = EpochTimer()
         t0 = time.perf_counter()
         result = fit("mlp", train, valid, {"hidden_units": [HIDDEN], "dropout": 0.0},
                      seed=r, verbose=0, batch_size=BATCH, learning_rate=LR,
-                     epochs=1 if r == 0 else args.epochs, patience=10**6)
-        if r:
-            times.append(time.perf_counter() - t0)
-            epochs_run = result.training["epochs_run"]
+                     epochs=args.epochs + 1, patience=10**6, callbacks=[timer])
+        calls.append(time.perf_counter() - t0)
+        times.append(sum(timer.times[1:]))  # the first epoch traces and compiles
     from zoo.inference import MultiLabelModel
     m = MultiLabelModel(result.model, train.label_names,
                         card={"kind": "features", "input": {"num_features": x.shape[1]}})
-    out = {"train_seconds": times, "rows": len(train), "epochs": epochs_run,
-           "backend": keras.backend.backend(),
-           "jit_compile": result.training["train_config"]["jit_compile"],
-           "note": "zoo.train.fit: includes the per-epoch validation pass, the final threshold "
-                   "calibration and model building (wall time of the whole call)",
+    out = {"train_seconds": times, "rows": len(train), "epochs": args.epochs,
+           "fit_call_seconds": calls, "backend": keras.backend.backend(),
+           "jit_compile": result.training.get("jit_compile"),
+           "note": "zoo.train.fit epochs 2..N+1 (each with the zoo's tf.data pipeline, the "
+                   "validation pass and the training metrics); fit_call_seconds is the whole "
+                   "call (model building, tracing, the first epoch, the rule choice)",
            "test_micro_f1": _micro_f1(yt, m.predict_proba(xt)), "blas": _blas()}
     if args.predict:
         out["predict"] = _predict(result.model, xt, train.label_names)

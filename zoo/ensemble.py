@@ -177,64 +177,56 @@ def check_members(members: list[Member], dataset: str | None = None) -> None:
 
 # ----------------------------------------------------------------------------- calibration, weights
 
-SELECTABLE_RULES = ("global", "per_label")
-
-
 def _rule_config(thresholds: dict | None) -> dict:
     from zoo.train import THRESHOLD_DEFAULTS
     cfg = {**THRESHOLD_DEFAULTS, **(thresholds or {})}
-    if cfg["rule"] not in ("global", "per_label", "fixed", "select"):
-        raise ZooError(f"unknown threshold rule {cfg['rule']!r}; use per_label, global, fixed"
-                       " or select")
+    if cfg["rule"] == "select":  # the name ensemble recipes used before "auto"
+        cfg["rule"] = "auto"
+    if cfg["rule"] not in ("auto", "global", "per_label", "fixed"):
+        raise ZooError(f"unknown threshold rule {cfg['rule']!r}; use auto, per_label, global "
+                       "or fixed")
     return cfg
 
 
-def rule_scores(thresholds: dict | None, y_val, s_val, seed: int = 0) -> dict:
-    """Held-out score of each candidate rule on valid: the tuned baselines' criterion
-    (:func:`zoo.baselines.runner.crossfit_score`: the rule tuned on one random half of valid,
-    the mean of micro-F1 and macro-F1 measured on the other, both ways). ``select`` compares
-    ``global`` and ``per_label``; any other rule is the only candidate (``fixed`` is not tuned,
-    so it is scored on all of valid)."""
-    from zoo.baselines.runner import crossfit_score, valid_halves
-    cfg = _rule_config(thresholds)
+def _candidates(cfg: dict) -> list:
+    from zoo import thresholds as th
+    if cfg["rule"] == "auto":
+        return list(cfg.get("candidates") or th.CANDIDATES)
     if cfg["rule"] == "fixed":
-        return {"fixed": _f1_mean(y_val, calibrate(thresholds, y_val, s_val).apply(s_val))}
-    rules = SELECTABLE_RULES if cfg["rule"] == "select" else (cfg["rule"],)
-    halves = valid_halves(len(y_val), seed)
-    return {r: crossfit_score(y_val, s_val, r, halves) for r in rules}
+        return [f"fixed:{float(cfg.get('value', 0.5))}"]
+    return [cfg["rule"]]
 
 
-def _f1_mean(y, pred) -> float:
-    from zoo.baselines.runner import _f1s
-    return float(np.mean(_f1s(np.asarray(y), np.asarray(pred).astype(bool))))
+def rule_scores(thresholds: dict | None, y_val, s_val, seed: int = 0) -> dict:
+    """Held-out scores of each candidate rule on valid (:func:`zoo.thresholds.heldout_scores`:
+    the rule tuned on one random half of valid, the mean of micro-F1 and macro-F1 measured on
+    the other, both ways, 5 halvings), as single checkpoints and the tuned baselines are
+    scored. ``auto`` compares :data:`zoo.thresholds.CANDIDATES`; any other rule is the only
+    candidate."""
+    from zoo import thresholds as th
+    cfg = _rule_config(thresholds)
+    return {r: th.heldout_scores(y_val, s_val, r, seed=seed) for r in _candidates(cfg)}
 
 
 def calibrate(thresholds: dict | None, y_val, s_val, scores: dict | None = None):
-    """The decision rule of a recipe's ``[thresholds]`` table calibrated on valid scores: the
-    one call to swap when the zoo's threshold selection changes (``zoo.train`` does the same
-    for single models): ``global`` (micro-F1 cut), ``per_label`` (with ``fallback``),
-    ``fixed`` (``value``), or ``select``: whichever of ``global`` / ``per_label`` has the best
-    :func:`rule_scores` (ties: ``global``), as the tuned baselines choose; then tuned on all of
-    valid. ``at_least_one`` wraps any of them."""
+    """The decision rule of a recipe's ``[thresholds]`` table calibrated on valid scores, the
+    way :func:`zoo.train.fit` does it: ``auto`` (the default) picks among the candidates with
+    :func:`zoo.thresholds.pick` (the simplest within one standard error of the best held-out
+    score), then tunes it on all of valid. ``at_least_one`` wraps the rule."""
     from zoo import thresholds as th
     cfg = _rule_config(thresholds)
-    rule = cfg["rule"]
-    if rule == "select":
-        scores = scores if scores is not None else rule_scores(thresholds, y_val, s_val)
-        rule = max(SELECTABLE_RULES, key=lambda r: (scores[r], r == "global"))
-    if rule == "global":
-        out = th.tune_global(y_val, s_val)
-    elif rule == "per_label":
-        out = th.tune_per_label(y_val, s_val, fallback=float(cfg["fallback"]))
-    else:
-        out = th.GlobalThreshold(float(cfg.get("value", 0.5)))
+    scores = scores if scores is not None else rule_scores(thresholds, y_val, s_val)
+    chosen, _ = th.pick(scores)
+    out = th.tune(chosen, y_val, s_val)
     return th.AtLeastOne(out) if cfg.get("at_least_one") else out
 
 
 def criterion(y_val, s_val, thresholds: dict | None) -> float:
-    """The ensemble's selection criterion on valid: the best :func:`rule_scores` (the mean of
-    micro-F1 and macro-F1 on held-out halves of valid, the rule tuned on the other half)."""
-    return float(max(rule_scores(thresholds, y_val, s_val).values()))
+    """The ensemble's selection criterion on valid: the mean held-out score of the rule
+    :func:`calibrate` would choose."""
+    from zoo import thresholds as th
+    scores = rule_scores(thresholds, y_val, s_val)
+    return float(np.mean(scores[th.pick(scores)[0]]))
 
 
 def mean_proba(probas, weights) -> np.ndarray:
@@ -382,8 +374,9 @@ def train_ensemble(recipe: dict, path, out: Path, overwrite: bool = True,
             "combination": "weighted mean of the members' probabilities (output: its logit)",
             "selection_split": valid.split, "valid_criterion": round(valid_score, 6),
             "criterion": "mean of micro-F1 and macro-F1 on held-out halves of valid, the "
-                         "threshold rule tuned on the other half (both ways)",
-            "rule_scores": {k: round(v, 6) for k, v in rule_scores(
+                         "threshold rule tuned on the other half (both ways; zoo.thresholds."
+                         "choose_rule)",
+            "rule_scores": {k: round(float(np.mean(v)), 6) for k, v in rule_scores(
                 recipe.get("thresholds"), y_val, s_val).items()}}
     if trace is not None:
         info["greedy"] = {"steps": sec["steps"], "max_members": sec["max_members"], "trace": trace,
