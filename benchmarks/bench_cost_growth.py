@@ -169,7 +169,7 @@ def plot(result: dict) -> None:
 
 
 def write_doc(result: dict) -> None:
-    from zoo._io import atomic_write_text
+    from zoo._io import replace_between_markers
     start, end = "<!-- cost_growth:start -->", "<!-- cost_growth:end -->"
     lines = [start, "", f"Run {result['when']} ({result['hardware']['cpu']}, "
              f"{result['hardware']['cores']} cores); slopes are log-log between neighbouring "
@@ -187,13 +187,7 @@ def write_doc(result: dict) -> None:
             + " | | |")
         lines.append("")
     lines.append(end)
-    text = DOC.read_text()
-    if start in text:
-        i, j = text.index(start), text.index(end) + len(end)
-        text = text[:i] + "\n".join(lines) + text[j:]
-    else:
-        text += "\n" + "\n".join(lines) + "\n"
-    atomic_write_text(DOC, text)
+    replace_between_markers(DOC, start, end, "\n".join(lines))
 
 
 def main(argv=None) -> int:

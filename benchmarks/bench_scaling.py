@@ -41,33 +41,13 @@ RUNS = (("1 process, no strategy", []), ("1 worker (MultiWorkerMirrored)", ["--w
         ("2 workers (MultiWorkerMirrored)", ["--workers", "2"]))
 
 
-def _toml(doc: dict) -> str:
-    """A recipe dict back to TOML (scalars, lists and one level of tables: what recipes use)."""
-    def value(v):
-        if isinstance(v, bool):
-            return "true" if v else "false"
-        if isinstance(v, (int, float)):
-            return repr(v)
-        if isinstance(v, str):
-            return json.dumps(v)
-        if isinstance(v, list):
-            return "[" + ", ".join(value(x) for x in v) + "]"
-        if isinstance(v, dict):
-            return "{" + ", ".join(f"{k} = {value(x)}" for k, x in v.items()) + "}"
-        raise TypeError(f"cannot write {type(v).__name__} to TOML")
-    top = [f"{k} = {value(v)}" for k, v in doc.items() if not isinstance(v, dict)]
-    tables = [f"\n[{k}]\n" + "\n".join(f"{kk} = {value(vv)}" for kk, vv in v.items())
-              for k, v in doc.items() if isinstance(v, dict)]
-    return "\n".join(top) + "\n" + "\n".join(tables) + "\n"
-
-
 def bench_recipe(recipe: Path, epochs: int, folder: Path) -> tuple[Path, dict]:
     """The recipe with ``epochs`` fixed (patience beyond it), written into ``folder``."""
     doc = tomllib.loads(recipe.read_text())
     doc.pop("description", None)
     doc.setdefault("train", {}).update({"epochs": epochs, "patience": epochs + 1})
-    path = folder / "bench.toml"
-    path.write_text(_toml(doc))
+    from zoo.search import write_recipe
+    path = write_recipe(doc, folder / "bench.toml")
     return path, doc
 
 

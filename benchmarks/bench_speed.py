@@ -387,7 +387,7 @@ def _line(r: dict) -> str:
 
 def write_doc(result: dict) -> None:
     """Replace the tables between the ``speed`` markers of docs/benchmarks.md."""
-    from zoo._io import atomic_write_text
+    from zoo._io import replace_between_markers
     start, end = "<!-- speed:start -->", "<!-- speed:end -->"
     hw = result["hardware"]
     rows = result["rows"]
@@ -438,13 +438,7 @@ def write_doc(result: dict) -> None:
             lines.append(f"| {r['impl']} | {p['zoo_rows_per_s']:.0f} | "
                          f"{p['bare_rows_per_s']:.0f} | {p['ratio']:.2f} |")
     lines += ["", end]
-    text = DOC.read_text()
-    if start in text:
-        i, j = text.index(start), text.index(end) + len(end)
-        text = text[:i] + "\n".join(lines) + text[j:]
-    else:
-        text += "\n" + "\n".join(lines) + "\n"
-    atomic_write_text(DOC, text)
+    replace_between_markers(DOC, start, end, "\n".join(lines))
 
 
 if __name__ == "__main__":

@@ -40,3 +40,17 @@ def atomic_write_bytes(path, data: bytes) -> None:
 
 def atomic_write_text(path, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def replace_between_markers(path, start: str, end: str, block: str) -> None:
+    """Replace the text from ``start`` to ``end`` (markers included) in ``path`` with
+    ``block`` (which should hold both markers again), or append ``block`` when the markers are
+    absent; written atomically. The benchmark scripts fill their docs tables with it."""
+    from pathlib import Path
+    text = Path(path).read_text()
+    if start in text:
+        i, j = text.index(start), text.index(end) + len(end)
+        text = text[:i] + block + text[j:]
+    else:
+        text += "\n" + block + "\n"
+    atomic_write_text(path, text)
