@@ -30,9 +30,14 @@ labels; float32 everywhere):
 * ``keras-tf`` / ``keras-tf-xla`` / ``keras-jax``: a bare ``keras.Sequential`` of the same two
   ``Dense`` layers, ``model.fit`` on NumPy arrays; TensorFlow without and with XLA
   (``jit_compile``), and the JAX backend (always XLA).
-* ``zoo-fit`` / ``zoo-fit-jax``: the zoo's own training path, :func:`zoo.train.fit` with its
-  defaults (tf.data pipeline, validation pass and early stopping bookkeeping every epoch,
-  ``jit_compile="auto"``) on the zoo's ``mlp`` (it also standardizes its inputs) with the same
+* ``zoo-fit`` / ``zoo-fit-xla`` / ``zoo-fit-jax``: the zoo's own training path,
+  :func:`zoo.train.fit` with its defaults (in-memory arrays, the training metrics, a
+  validation pass and early stopping bookkeeping every epoch, ``jit_compile="auto"``, which
+  Keras resolves to no XLA on a TensorFlow CPU); ``zoo-fit-xla`` passes ``jit_compile=True``
+  on TensorFlow, ``zoo-fit-jax`` runs the defaults on the JAX backend; the ``-tfdata``
+  variants stream the rows through ``zoo.data.pipeline.to_tf_dataset`` instead of the
+  in-memory arrays (``input_pipeline="tf.data"``, the only path before 2026-12-04); on the
+  zoo's ``mlp`` (it also standardizes its inputs) with the same
   width, batch and epochs; samples/s counts the training rows only, so the per-epoch validation
   pass is part of its cost.
 * inference (``--predict``, on by default): ``MultiLabelModel.predict_proba`` at batch 1024
@@ -64,8 +69,9 @@ OUT = ROOT / "benchmarks" / "results" / "speed.json"
 DOC = ROOT / "docs" / "benchmarks.md"
 HIDDEN, BATCH, LR = 512, 200, 1e-3
 IMPLS = ("numpy-matmul", "numpy-matmul-unset", "sklearn", "keras-tf", "keras-tf-xla",
-         "keras-jax", "zoo-fit", "zoo-fit-jax")
-BACKEND = {"keras-jax": "jax", "zoo-fit-jax": "jax"}
+         "keras-jax", "zoo-fit", "zoo-fit-xla", "zoo-fit-jax", "zoo-fit-tfdata",
+         "zoo-fit-jax-tfdata")
+BACKEND = {"keras-jax": "jax", "zoo-fit-jax": "jax", "zoo-fit-jax-tfdata": "jax"}
 OPENBLAS_VARS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 
 
@@ -254,7 +260,9 @@ def child_zoo(args) -> dict:
         t0 = time.perf_counter()
         result = fit("mlp", train, valid, {"hidden_units": [HIDDEN], "dropout": 0.0},
                      seed=r, verbose=0, batch_size=BATCH, learning_rate=LR,
-                     epochs=args.epochs + 1, patience=10**6, callbacks=[timer])
+                     epochs=args.epochs + 1, patience=10**6, callbacks=[timer],
+                     **({"jit_compile": True} if args.impl == "zoo-fit-xla" else {}),
+                     **({"input_pipeline": "tf.data"} if args.impl.endswith("-tfdata") else {}))
         calls.append(time.perf_counter() - t0)
         times.append(sum(timer.times[1:]))  # the first epoch traces and compiles
     from zoo.inference import MultiLabelModel
@@ -262,7 +270,8 @@ def child_zoo(args) -> dict:
                         card={"kind": "features", "input": {"num_features": x.shape[1]}})
     out = {"train_seconds": times, "rows": len(train), "epochs": args.epochs,
            "fit_call_seconds": calls, "backend": keras.backend.backend(),
-           "jit_compile": result.training.get("jit_compile"),
+           "jit_compile": result.training["train_config"]["jit_compile"],
+           "input_pipeline": result.training.get("input_pipeline"),
            "note": "zoo.train.fit epochs 2..N+1 (each with the zoo's tf.data pipeline, the "
                    "validation pass and the training metrics); fit_call_seconds is the whole "
                    "call (model building, tracing, the first epoch, the rule choice)",
@@ -274,7 +283,9 @@ def child_zoo(args) -> dict:
 
 CHILDREN = {"numpy-matmul": child_numpy, "numpy-matmul-unset": child_numpy,
             "sklearn": child_sklearn, "keras-tf": child_keras, "keras-tf-xla": child_keras,
-            "keras-jax": child_keras, "zoo-fit": child_zoo, "zoo-fit-jax": child_zoo}
+            "keras-jax": child_keras, "zoo-fit": child_zoo, "zoo-fit-xla": child_zoo,
+            "zoo-fit-jax": child_zoo, "zoo-fit-tfdata": child_zoo,
+            "zoo-fit-jax-tfdata": child_zoo}
 
 
 def run_child(args) -> None:

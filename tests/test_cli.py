@@ -81,3 +81,34 @@ def test_unknown_model_is_a_clear_error():
                                  ["export-data", "--help"], ["export-model", "--help"]])
 def test_help(cmd):
     assert "usage: zoo" in zoo_cmd(*cmd).stdout
+
+
+def test_train_backend_auto_picks_jax_for_feature_recipes(tmp_path):
+    """`zoo train` without $KERAS_BACKEND trains a MULAN recipe on JAX (when installed: the
+    faster CPU path, docs/benchmarks.md) and the result loads on TensorFlow; text recipes,
+    fine-tuning and tf.distribute strategies stay on TensorFlow."""
+    import importlib.util
+
+    import zoo
+    from zoo.cli import auto_train_backend
+    has_jax = importlib.util.find_spec("jax") is not None
+    assert auto_train_backend("recipes/yeast/mlp.toml") == ("jax" if has_jax else "tensorflow")
+    assert auto_train_backend("recipes/goemotions/kimcnn.toml") == "tensorflow"
+    assert auto_train_backend("recipes/yeast/mlp.toml", "mirrored") == "tensorflow"
+    assert auto_train_backend(tmp_path / "missing.toml") == "tensorflow"
+    recipe = tmp_path / "tiny.toml"
+    recipe.write_text('name = "yeast/tiny"\narchitecture = "mlp"\ndataset = "yeast"\n'
+                      '[model]\nhidden_units = [16]\n[train]\nepochs = 2\n')
+    env = {k: v for k, v in os.environ.items() if k != "KERAS_BACKEND"}
+    for flag, want in [([], "jax" if has_jax else "tensorflow"),
+                       (["--backend", "tensorflow"], "tensorflow")]:
+        out = tmp_path / f"out-{want}-{len(flag)}"
+        res = subprocess.run([sys.executable, "-m", "zoo", "train", str(recipe), "--out",
+                              str(out), *flag], capture_output=True, text=True, timeout=600,
+                             env={**env, "TF_CPP_MIN_LOG_LEVEL": "3"})
+        assert res.returncode == 0, res.stderr[-2000:]
+        card = json.loads((out / "zoo.json").read_text())
+        assert card["training"]["backend"] == want
+        assert card["training"]["input_pipeline"] == "arrays"
+        test = load("yeast", "test")
+        assert len(zoo.load(out).predict_labels(test.x[:3])) == 3   # this process: TensorFlow

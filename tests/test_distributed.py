@@ -42,6 +42,9 @@ patience = 100
 [thresholds]
 rule = "global"
 """
+# Under a strategy fit streams tf.data batches (never the in-memory arrays path): the
+# single-process reference of a distributed run reads the same pipeline, hence the same batches.
+TINY_TFDATA = TINY.replace("[train]\n", '[train]\ninput_pipeline = "tf.data"\n')
 
 # Tolerance between the 2-worker result and single-process training. What differs is only the
 # order of float32 additions: each worker averages the gradient over its 75 rows, and the
@@ -228,7 +231,9 @@ def test_two_workers_agree_and_match_single_process(tmp_path, mirror_env):
     assert card["training"]["num_workers"] == 2 and card["training"]["num_replicas"] == 2
 
     from zoo.recipes import train_recipe
-    single = train_recipe(recipe, out=tmp_path / "one", verbose=0)
+    same_pipeline = tmp_path / "tiny-tfdata.toml"
+    same_pipeline.write_text(TINY_TFDATA)
+    single = train_recipe(same_pipeline, out=tmp_path / "one", verbose=0)
     diff = _max_diff(single, tmp_path / "two")
     assert diff <= TOLERANCE, diff
     m1 = json.loads((single / "metrics.json").read_text())["metrics"]
@@ -262,13 +267,15 @@ def test_jax_data_parallel_on_two_virtual_devices(tmp_path, mirror_env):
     equals one-device training of the same recipe within TOLERANCE."""
     recipe = tmp_path / "tiny.toml"
     recipe.write_text(TINY)
+    single = tmp_path / "tiny-tfdata.toml"  # (the distributed run streams tf.data batches)
+    single.write_text(TINY_TFDATA)
     script = textwrap.dedent(f"""
         import json, jax
         from zoo._quiet import import_backend
         import_backend()
         from zoo.recipes import train_recipe
         assert len(jax.devices()) == 2, jax.devices()
-        train_recipe({str(recipe)!r}, out={str(tmp_path / 'one')!r}, verbose=0)
+        train_recipe({str(single)!r}, out={str(tmp_path / 'one')!r}, verbose=0)
         train_recipe({str(recipe)!r}, out={str(tmp_path / 'dp')!r}, verbose=0,
                      strategy="data-parallel")
     """)

@@ -317,6 +317,11 @@ def test_streaming_equals_exact(threshold):
             m.update_state(y[a:b], z[a:b])
     for m in metrics:
         assert float(m.result()) == pytest.approx(exact[m.name], rel=1e-6, abs=1e-6), m.name
+    # P@k past the number of labels (the sorting path of PrecisionAtK) against the exact face
+    m = zm.PrecisionAtK(12)
+    for a, b in [(0, 25), (25, 90)]:
+        m.update_state(y[a:b], z[a:b])
+    assert float(m.result()) == pytest.approx(zm.precision_at_k(y, proba, 12), abs=1e-6)
     m = metrics[0]
     m.reset_state()
     m.update_state(y[:10], z[:10])

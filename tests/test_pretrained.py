@@ -21,6 +21,15 @@ def test_there_are_checkpoints():
     assert NAMES, "checkpoints/ holds no checkpoint"
 
 
+# metrics.json was measured on the machine that trained the checkpoint. Another CPU runs other
+# float32 kernels (oneDNN dispatches on the instruction set), so scores differ in their last
+# bits; tied or near-tied scores can then swap order. Measured on a second machine (2026-12-04,
+# every checkpoint): at most 2.2e-4 (enron/bpmll LRAP; BP-MLL's saturated tanh scores tie
+# often), most metrics identical or within 1e-5. A wrong weight, preprocessing or threshold
+# moves metrics by far more.
+CROSS_CPU = 5e-4
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_evaluate_reproduces_metrics_json(name):
     """`zoo evaluate NAME --json` on the test split gives the committed metrics.json."""
@@ -43,7 +52,7 @@ def test_evaluate_reproduces_metrics_json(name):
         if value is None:  # undefined on this split (stored as null, never NaN)
             assert fresh["metrics"][key] is None, key
         else:
-            assert fresh["metrics"][key] == pytest.approx(value, rel=1e-6, abs=1e-9), key
+            assert fresh["metrics"][key] == pytest.approx(value, abs=CROSS_CPU), key
 
 
 def test_two_line_load_in_a_fresh_process():

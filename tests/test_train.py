@@ -75,6 +75,36 @@ def test_same_seed_same_weights():
     assert a.thresholds == b.thresholds
 
 
+def test_input_pipelines_arrays_and_tf_data():
+    """In-memory features train from arrays by default (the fast path); ``tf.data`` streams the
+    same rows. Both learn the same task about equally well; bad values and impossible requests
+    are refused by name."""
+    import scipy.sparse as sp
+
+    from zoo.data.pipeline import training_arrays
+    tr, va = load("emotions", "train"), load("emotions", "valid")
+    runs = {src: train.fit("mlp", tr, va, {"hidden_units": [16]}, seed=0, verbose=0, epochs=3,
+                           input_pipeline=src) for src in ("auto", "tf.data")}
+    assert runs["auto"].training["input_pipeline"] == "arrays"
+    assert runs["tf.data"].training["input_pipeline"] == "tf.data"
+    losses = {k: r.history["val_loss"][-1] for k, r in runs.items()}
+    assert losses["auto"] == pytest.approx(losses["tf.data"], rel=0.1), losses
+    # the arrays: dense float32, unknown labels (-1) kept, sparse rows densified, size-capped
+    y = tr.labels_dense().copy()
+    y[0, 0] = -1
+    sparse = zoo.data.MultiLabelDataset(x=sp.csr_matrix(tr.features_dense()), y=y,
+                                        label_names=tr.label_names)
+    x, ya = training_arrays(sparse)
+    assert x.dtype == ya.dtype == np.float32 and ya[0, 0] == -1
+    np.testing.assert_array_equal(x, tr.features_dense())
+    assert training_arrays(sparse, max_bytes=1000) is None
+    text = zoo.data.MultiLabelDataset(x=["a b"] * 3, y=y[:3], label_names=tr.label_names,
+                                      kind="text")
+    assert training_arrays(text) is None
+    with pytest.raises(ValueError, match="input_pipeline must be"):
+        train.fit("mlp", tr, va, verbose=0, epochs=1, input_pipeline="fast")
+
+
 @pytest.mark.parametrize("text,match", [
     ("name = 'x/y'\narchitecture = 'mlp'\n", "missing top-level key 'dataset'"),
     ("extra = 1\n" + RECIPE, "unknown top-level key"),

@@ -297,9 +297,13 @@ def test_tutorial(tmp_path, monkeypatch, mirror_env):
         card = json.loads((path / "zoo.json").read_text())
         assert card["finetune"]["base"] == "yeast/mlp"
         assert list(card["finetune"]["reinitialized"]) == ["logits"]
-    # compare: the checkpoint's own saved scores reproduce its metrics.json exactly
+    # compare: the checkpoint's own saved scores reproduce its metrics.json (up to the float32
+    # rounding of the scores on another CPU, see tests/test_pretrained.py)
     mine = zoo.compare(str(tmp_path / "yeast-mlp.npy"), "yeast", thresholds="yeast/mlp")
-    assert mine["metrics"] == zoo.info("yeast/mlp")["metrics"]["metrics"]
+    stored = zoo.info("yeast/mlp")["metrics"]["metrics"]
+    assert set(mine["metrics"]) == set(stored)
+    for key, value in stored.items():
+        assert mine["metrics"][key] == pytest.approx(value, abs=1e-4), key
     rows = json.loads((tmp_path / "my-results.json").read_text())["rows"]
     assert [(r["dataset"], r["name"]) for r in rows] == [("yeast", "random-forest")]
     for png in tmp_path.glob("*.png"):

@@ -588,7 +588,8 @@ def tune_global(y_val, s_val, metric: str = "micro_f1", fallback: float = 0.5,
     return GlobalThreshold(float(thr[0]))
 
 
-def tune_shrunk(y_val, s_val, strength: float = 10.0, return_info: bool = False):
+def tune_shrunk(y_val, s_val, strength: float = 10.0, return_info: bool = False, *,
+                _parts=None):
     """Per-label cuts shrunk towards one global cut: SCut that does not overfit rare labels.
 
     A per-label cut tuned on a label's ``P`` validation positives is noisy when ``P`` is
@@ -613,12 +614,13 @@ def tune_shrunk(y_val, s_val, strength: float = 10.0, return_info: bool = False)
         >>> bool(tune_per_label(y, s).thresholds[0] <= r.thresholds[0])
         True
     """
-    y, s = _check_pair(y_val, s_val)
     strength = _finite_float(strength, "strength")
     if strength < 0:
         raise ValueError(f"strength must be >= 0, got {strength}")
-    g = tune_global(y, s).threshold
-    own, info = tune_per_label(y, s, fallback=g, return_info=True)
+    parts = _parts if _parts is not None else _Parts(*_check_pair(y_val, s_val))
+    s = parts.s
+    g = parts.global_cut().threshold
+    own, info = parts.per_label()
     weight = np.where(info["reason"] == "tuned", info["positives"], 0).astype(np.float64)
     weight = weight / np.maximum(weight + strength, 1e-12)
     t = own.thresholds
@@ -693,16 +695,46 @@ def criterion(y, pred) -> float:
     return float(np.mean(f1_pair(y, pred)))
 
 
+class _Parts:
+    """The tuned pieces the candidate rules share on one ``(y, s)`` split, each computed at
+    most once: the global micro-F1 cut and the per-label sweep (:func:`tune_per_label` with the
+    global cut as fallback). :func:`choose_rule` tunes every candidate on each of ``2 *
+    repeats`` halves; sharing them tunes the global cut once per half instead of four times
+    and the per-label sweep once instead of four times, the dominant cost on wide label sets
+    (docs/benchmarks.md, "Cost growth")."""
+
+    def __init__(self, y, s):
+        self.y, self.s = y, s
+        self._global = self._per_label = None
+
+    def global_cut(self) -> GlobalThreshold:
+        if self._global is None:
+            self._global = tune_global(self.y, self.s)
+        return self._global
+
+    def per_label(self):
+        """``(rule, info)`` of :func:`tune_per_label` with the global cut as fallback."""
+        if self._per_label is None:
+            self._per_label = tune_per_label(self.y, self.s, fallback=self.global_cut().threshold,
+                                             return_info=True)
+        return self._per_label
+
+    def per_label_with(self, fallback: float) -> PerLabelThreshold:
+        """:func:`tune_per_label` with another fixed ``fallback`` (the same sweep)."""
+        _, info = self.per_label()
+        return PerLabelThreshold(np.where(info["reason"] == "tuned", info["tuned"], fallback))
+
+
 #: The candidate rules :func:`choose_rule` compares (name -> tuner on (y, s)), simplest first:
 #: one cut, the rank cut, shrunk per-label cuts from strong to weak shrinkage, free per-label
-#: cuts.
+#: cuts. A tuner also takes the split's shared :class:`_Parts` (``parts=``).
 CANDIDATES = {
-    "global": lambda y, s: tune_global(y, s),
-    "top_k": lambda y, s: tune_top_k(y, s),
-    "shrunk-30": lambda y, s: tune_shrunk(y, s, strength=30),
-    "shrunk-10": lambda y, s: tune_shrunk(y, s, strength=10),
-    "shrunk-3": lambda y, s: tune_shrunk(y, s, strength=3),
-    "per_label": lambda y, s: tune_per_label(y, s, fallback=0.5),
+    "global": lambda y, s, parts=None: (parts or _Parts(y, s)).global_cut(),
+    "top_k": lambda y, s, parts=None: tune_top_k(y, s),
+    "shrunk-30": lambda y, s, parts=None: tune_shrunk(y, s, strength=30, _parts=parts),
+    "shrunk-10": lambda y, s, parts=None: tune_shrunk(y, s, strength=10, _parts=parts),
+    "shrunk-3": lambda y, s, parts=None: tune_shrunk(y, s, strength=3, _parts=parts),
+    "per_label": lambda y, s, parts=None: (parts or _Parts(y, s)).per_label_with(0.5),
 }
 
 
@@ -713,12 +745,16 @@ def _check_candidate(name: str) -> str:
     return name
 
 
-def tune(name: str, y_val, s_val) -> Rule:
+def tune(name: str, y_val, s_val, parts: _Parts | None = None) -> Rule:
     """The candidate rule ``name`` (a key of :data:`CANDIDATES`, or ``"fixed:<cut>"``) tuned on
-    ``(y_val, s_val)``."""
+    ``(y_val, s_val)`` (``parts``: their shared tuned pieces, when several rules are tuned on
+    the same split)."""
     if _check_candidate(name).startswith("fixed:"):
         return GlobalThreshold(_cut(float(name[len("fixed:"):]), name))
-    return CANDIDATES[name](y_val, s_val)
+    if parts is None:
+        y_val, s_val = _check_pair(y_val, s_val)
+        parts = _Parts(y_val, s_val)
+    return CANDIDATES[name](parts.y, parts.s, parts)
 
 
 def split_halves(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -735,14 +771,22 @@ def heldout_scores(y_val, s_val, name: str, repeats: int = 5, seed: int = 0) -> 
     to the other half, both directions, for ``repeats`` random halvings (seeds ``seed ..
     seed + repeats - 1``): ``2 * repeats`` held-out scores, in a fixed order (so two rules'
     scores pair up half by half)."""
+    return _heldout_table(y_val, s_val, [name], repeats, seed)[name]
+
+
+def _heldout_table(y_val, s_val, names, repeats: int, seed: int) -> dict:
+    """:func:`heldout_scores` of several rules at once (name -> scores): each half is tuned
+    once for all of them (its :class:`_Parts` are shared)."""
     y, s = _check_pair(y_val, s_val)
-    scores = []
+    scores = {name: [] for name in names}
     for r in range(int(repeats)):
         halves = split_halves(len(y), seed + r)
         for fit_idx, eval_idx in (halves, halves[::-1]):
-            rule = tune(name, y[fit_idx], s[fit_idx])
-            scores.append(criterion(y[eval_idx], rule.apply(s[eval_idx])))
-    return np.asarray(scores)
+            parts = _Parts(y[fit_idx], s[fit_idx])
+            for name in names:
+                rule = tune(name, parts.y, parts.s, parts)
+                scores[name].append(criterion(y[eval_idx], rule.apply(s[eval_idx])))
+    return {name: np.asarray(v) for name, v in scores.items()}
 
 
 def crossfit_score(y_val, s_val, name: str, repeats: int = 5, seed: int = 0) -> float:
@@ -796,7 +840,7 @@ def choose_rule(y_val, s_val, candidates=None, repeats: int = 5, seed: int = 0):
                                            else list(candidates))]
     if not names:
         raise ValueError("choose_rule needs at least one candidate")
-    scores = {name: heldout_scores(y, s, name, repeats=repeats, seed=seed) for name in names}
+    scores = _heldout_table(y, s, names, repeats, seed)
     chosen, best = pick(scores)
     selection = {"criterion": f"{CRITERION} on held-out halves of valid (rule tuned on the other"
                               f" half, both ways, {int(repeats)} random halvings); the simplest"

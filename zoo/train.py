@@ -32,6 +32,9 @@ TRAIN_DEFAULTS = {
     # post-hoc logit adjustment (zoo.models.calibration, Menon et al. 2021): None, a fixed tau,
     # or {select_on = "<metric>", taus = [...]} to choose tau on the validation split
     "logit_adjustment": None,
+    # "auto": in-memory numeric rows train from arrays (zoo.data.pipeline.training_arrays)
+    # when they fit in memory and no strategy is used; "tf.data" always streams them
+    "input_pipeline": "auto",
 }
 # "auto": the rule is chosen on valid among zoo.thresholds.CANDIDATES (plus "fixed" when a
 # recipe names a fixed cut as its paper's own) by held-out halves (zoo.thresholds.choose_rule)
@@ -203,15 +206,34 @@ def fit(architecture: str, train, valid, options: dict | None = None, *, seed: i
     train_data = own and own.training_batches(train, model, training=True, batch_size=bs,
                                               seed=seed, augment=cfg["augment"],
                                               drop_remainder=not uneven_ok)
+    augment = cfg["augment"] if fit_model is model else None
+    source = cfg["input_pipeline"]
+    if source not in ("auto", "arrays", "tf.data"):
+        raise ValueError(f"input_pipeline must be 'auto', 'arrays' or 'tf.data', got {source!r}")
+    arrays = None
+    if train_data is None and source != "tf.data" and uneven_ok and augment is None:
+        limit = None if source == "arrays" else pipeline.ARRAYS_MAX_BYTES
+        arrays = [pipeline.training_arrays(d, max_bytes=limit) for d in (train, valid_fit)]
+        arrays = None if any(a is None for a in arrays) else arrays
+    if source == "arrays" and arrays is None:
+        raise ZooError("input_pipeline = 'arrays' needs in-memory numeric rows (features or an "
+                       "image head's cached features), no tf.distribute strategy and no "
+                       "augmentation")
     if train_data is not None:  # the input kind's own pipeline (e.g. image files)
         valid_data = own.training_batches(valid_fit, model, training=False, batch_size=vbs,
                                           drop_remainder=not uneven_ok)
+        fit_data = {"x": train_data, "validation_data": valid_data, "shuffle": False}
+    elif arrays:  # in-memory arrays: Keras gathers shuffled batches (the fast path)
+        (x_tr, y_tr), valid_data = arrays
+        fit_data = {"x": x_tr, "y": y_tr, "batch_size": bs, "shuffle": True,
+                    "validation_data": valid_data, "validation_batch_size": vbs}
     else:
         train_data = pipeline.to_tf_dataset(
             train, batch_size=bs, shuffle=True, seed=seed, drop_remainder=not uneven_ok,
-            augment=cfg["augment"] if fit_model is model else None)
+            augment=augment)
         valid_data = pipeline.to_tf_dataset(valid_fit, batch_size=vbs, shuffle=False,
                                             drop_remainder=not uneven_ok)
+        fit_data = {"x": train_data, "validation_data": valid_data, "shuffle": False}
     mode = "min" if "loss" in cfg["monitor"] else "max"
     stopper = _early_stopping(monitor=cfg["monitor"], mode=mode, patience=int(cfg["patience"]),
                               restore_best_weights=True)
@@ -229,8 +251,8 @@ def fit(architecture: str, train, valid, options: dict | None = None, *, seed: i
                 continue
             if first > 0:  # unfreeze: recompile with a fresh optimizer
                 compile_model(frozen_phase=False)
-            hist = fit_model.fit(train_data, validation_data=valid_data, initial_epoch=first,
-                             epochs=last, shuffle=False, callbacks=callbacks, verbose=verbose)
+            hist = fit_model.fit(**fit_data, initial_epoch=first, epochs=last,
+                                 callbacks=callbacks, verbose=verbose)
             phase_epochs.append(len(hist.history.get("loss", [])))
             for k, vals in hist.history.items():
                 history.setdefault(k, []).extend(float(v) for v in vals)
@@ -293,6 +315,7 @@ def fit(architecture: str, train, valid, options: dict | None = None, *, seed: i
     training = {"wall_time_s": round(wall, 2), "epochs_run": epochs_run, "best_epoch": best_epoch,
                 "seed": seed, "backend": keras.backend.backend(),
                 "train_examples": n_train, "valid_examples": len(valid),
+                "input_pipeline": "arrays" if arrays else "tf.data",
                 "strategy": type(strategy).__name__ if strategy is not None else None,
                 "train_config": cfg,
                 # per-epoch curves (`zoo plot history NAME` draws them from the card)

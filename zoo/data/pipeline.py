@@ -54,7 +54,7 @@ from zoo.data.tensors import (feature_moments, require_train,  # noqa: F401
 from zoo.errors import DataFormatError
 
 __all__ = [
-    "to_tf_dataset", "default_augmentation", "feature_normalizer", "text_vectorizer",
+    "to_tf_dataset", "training_arrays", "default_augmentation", "feature_normalizer", "text_vectorizer",
     "save_vocabulary", "load_text_vectorizer", "wordpiece_tokenizer",
     "load_wordpiece_tokenizer",
 ]
@@ -197,6 +197,42 @@ def to_tf_dataset(ds: MultiLabelDataset, batch_size: int = 64, shuffle: bool = F
     batches = batches.map(finish, num_parallel_calls=autotune)
     _check_dense_output(batches, labels)
     return batches.prefetch(autotune)
+
+
+# In-memory numeric datasets up to this size (features + labels, float32) train from arrays.
+ARRAYS_MAX_BYTES = 2 * 2**30
+
+
+def training_arrays(ds: MultiLabelDataset, max_bytes: int | None = ARRAYS_MAX_BYTES):
+    """``(x, y)`` as dense float32 arrays for ``model.fit(x, y, ...)``, or ``None`` when the
+    dataset should stream through :func:`to_tf_dataset` instead.
+
+    The fast path for in-memory numeric features: Keras batches arrays by gathering whole
+    batches of a shuffled index (one gather per batch, no per-row ``tf.data`` elements; on the
+    JAX backend no ``tf.data`` at all). ``benchmarks/bench_speed.py`` measures the difference
+    (docs/benchmarks.md). ``None`` for text, image files and image arrays (which need the
+    kind's own stages), and for data whose dense float32 copy (features and labels) would
+    exceed ``max_bytes`` (``None``: no limit). Labels keep ``-1`` (unknown) as :func:`to_tf_dataset` does.
+
+    Example:
+        >>> import numpy as np
+        >>> from zoo.data.dataset import MultiLabelDataset
+        >>> d = MultiLabelDataset(x=np.eye(3), y=np.array([[1, -1], [0, 1], [1, 0]], "int8"),
+        ...                       label_names=["a", "b"])
+        >>> x, y = training_arrays(d)
+        >>> x.dtype, y[0].tolist()
+        (dtype('float32'), [1.0, -1.0])
+    """
+    from zoo import kinds
+    x = ds.x
+    # 2-D numeric rows: feature matrices, and an image head's cached backbone features
+    if not kinds.get(ds.kind).numeric or not (sp.issparse(x) or isinstance(x, np.ndarray)) \
+            or x.ndim != 2:
+        return None
+    if max_bytes is not None and x.shape[0] * (x.shape[1] + ds.num_labels) * 4 > max_bytes:
+        return None
+    x = x.toarray() if sp.issparse(x) else x
+    return np.asarray(x, dtype=np.float32), ds.labels_dense().astype(np.float32)
 
 
 def _chunked(rows, fn, autotune):

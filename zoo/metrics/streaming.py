@@ -294,10 +294,26 @@ class PrecisionAtK(_AtK):
     _prefix = "precision"
 
     def _rows(self, y_true, y_pred, known, rel):
-        _, pos, lo, hi, clo, chi = row_ranks(y_pred, known, rel)
-        k = self.k  # only the first k sorted positions matter (see _formulas)
-        return F.precision_at_k(KO, pos[..., :k], lo[..., :k], hi[..., :k], clo[..., :k],
-                                chi[..., :k], k)
+        k = self.k
+        if k > int(y_pred.shape[-1]):  # fewer labels than k: the general tie-group path
+            _, pos, lo, hi, clo, chi = row_ranks(y_pred, known, rel)
+            return F.precision_at_k(KO, pos[..., :k], lo[..., :k], hi[..., :k],
+                                    clo[..., :k], chi[..., :k], k)
+        # O(L) per row plus a top-k, instead of sorting every row (which made the training
+        # metrics grow as L log L, docs/benchmarks.md "Cost growth"): with v the k-th best
+        # score, the `above` entries scoring more than v are all in the top k and the `tied`
+        # ones scoring exactly v share its k - above remaining places, each with the same
+        # chance (the tie-averaged P@k of zoo.metrics.precision_at_k). Unknown entries
+        # score -inf, so they fill places only when a row has fewer than k known labels.
+        s = ops.where(known, y_pred, -math.inf)
+        v = ops.top_k(s, k, sorted=True)[0][..., k - 1:k]
+        above = ops.cast(ops.greater(s, v), "float32")
+        tied = ops.cast(ops.equal(s, v), "float32")
+        n_above = ops.sum(above, axis=-1)
+        n_tied = ops.maximum(ops.sum(tied, axis=-1), 1.0)
+        rel_above = ops.sum(rel * above, axis=-1)
+        rel_tied = ops.sum(rel * tied, axis=-1)
+        return (rel_above + (float(k) - n_above) * rel_tied / n_tied) / float(k)
 
 
 @keras.saving.register_keras_serializable(package="zoo")
