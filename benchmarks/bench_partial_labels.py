@@ -37,9 +37,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
-import sys
 import time
 from pathlib import Path
 

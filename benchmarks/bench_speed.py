@@ -13,7 +13,7 @@ thread pools start once), one after the other, never two at a time. Before each 
 ``--wait`` seconds for it, then refuses (exit 2) unless ``--force``. The load before and
 after each run is recorded next to its numbers.
 
-What is measured (bibtex, the 7,395-row official train split, 1,836 binary features, 159
+What is measured (bibtex, the 4,880-row official train split, 1,836 binary features, 159
 labels; float32 everywhere):
 
 * **the network**: 1836 -> 512 ReLU -> 159 logits, binary cross-entropy, Adam (lr 1e-3), batch

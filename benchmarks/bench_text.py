@@ -53,7 +53,6 @@ import platform
 import statistics
 import sys
 import time
-import tomllib
 from pathlib import Path
 
 import numpy as np

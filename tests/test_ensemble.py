@@ -187,3 +187,15 @@ def test_member_recipe_paths_resolve_from_any_working_directory(tmp_path, monkey
     assert _resolve_recipe({"checkpoint": "x/mlp"}, anchor) == {"checkpoint": "x/mlp"}
     with pytest.raises(ZooError, match="member recipe 'recipes/x/nope.toml' not found"):
         _resolve_recipe({"recipe": "recipes/x/nope.toml"}, anchor)
+
+
+def test_an_ensemble_is_refused_as_a_fine_tuning_base_by_name():
+    """An ensemble has no single encoder to re-use: fine-tuning from it or re-heading it says
+    so and names its members (the bases to use instead)."""
+    import zoo
+    from zoo.data import load
+    tr = load("enron", "train").subset(np.arange(40))
+    with pytest.raises(ZooError, match=r"enron/ensemble is an ensemble.*enron/c2ae"):
+        zoo.finetune("enron/ensemble", tr, epochs=1)
+    with pytest.raises(ZooError, match=r"is an ensemble.*re-head"):
+        zoo.create("ensemble", 3, pretrained="enron/ensemble")

@@ -78,10 +78,13 @@ def create(architecture: str, num_labels: int | None = None, *, pretrained=None,
         num_labels = len(label_names)
     if num_labels is None or int(num_labels) < 1:
         raise ValueError(f"num_labels must be a positive integer, got {num_labels!r}")
+    if pretrained is not None:  # (an ensemble checkpoint: a clear error before the name)
+        from zoo.ensemble import refuse_as_base
+        saved = open_saved(pretrained)
+        refuse_as_base(saved.card, str(pretrained), "re-head")
     arch = get_architecture(architecture)
     if pretrained is None:
         return arch.build(num_labels=int(num_labels), **options)
-    saved = open_saved(pretrained)
     if saved.architecture != arch.name:
         raise ValueError(f"{pretrained!r} is a {saved.architecture!r} checkpoint, not "
                          f"{arch.name!r}")

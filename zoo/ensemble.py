@@ -400,3 +400,17 @@ def train_ensemble(recipe: dict, path, out: Path, overwrite: bool = True,
     checkpoint.write_evaluated(out, model, card,
                                lambda folder: evaluate_folder(folder, split="test"), overwrite)
     return out
+
+
+def refuse_as_base(card: dict, ref: str, action: str) -> None:
+    """Raise a clear :class:`~zoo.errors.ZooError` when ``card`` is an ensemble's: an
+    ensemble has no encoder and head of its own to re-use (``action``: "fine-tune",
+    "re-head"), but each member does."""
+    if card.get("architecture") != "ensemble":
+        return
+    members = [m.get("name") or m.get("architecture")
+               for m in (card.get("ensemble") or {}).get("members", [])]
+    listed = ", ".join(str(m) for m in members) or "its members"
+    raise ZooError(f"{ref} is an ensemble (a weighted mean of {listed}); it has no single "
+                   f"encoder to {action}: use one of its members as the base instead")
+

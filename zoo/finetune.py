@@ -322,10 +322,12 @@ def _resolve_base(base) -> _Base:
     from zoo.inference import MultiLabelModel
     from zoo.models import get_architecture, list_architectures
     from zoo.saved import open_saved
+    from zoo.ensemble import refuse_as_base
     if isinstance(base, MultiLabelModel):
         card = dict(base.card)
         if "architecture" not in card:
             raise ZooError("a MultiLabelModel base needs its card (load it with zoo.load)")
+        refuse_as_base(card, str(base.name or base.path), "fine-tune")
         return _Base(str(base.name or base.path), card["architecture"], base.kind,
                      base.keras_model, card, base.path)
     ref = str(base)
@@ -337,6 +339,7 @@ def _resolve_base(base) -> _Base:
     except NotFoundError as e:
         raise NotFoundError(f"{e}; or pass an architecture name to train from fresh weights: "
                             f"{', '.join(archs)}") from None
+    refuse_as_base(saved.card, ref, "fine-tune")
     return _Base(ref, saved.architecture, saved.kind, saved.keras_model(), saved.card,
                  saved.folder)
 

@@ -578,14 +578,26 @@ def tune_global(y_val, s_val, metric: str = "micro_f1", fallback: float = 0.5,
     beta2 = _beta(metric, beta, ("micro_f1", "micro_fbeta")) ** 2
     fallback = _finite_float(fallback, "fallback")
     known = y >= 0
-    yk = y[known].reshape(-1, 1)
-    sk = s[known].reshape(-1, 1)
-    if yk.size == 0 or not (yk == 1).any():
+    sk = s[known]
+    pos = np.sort(sk[y[known] == 1])[::-1]          # positives' scores, high to low
+    if pos.size == 0:
         return GlobalThreshold(fallback)
-    thr, _, best_k, m, _ = _sweep(yk, sk, beta2)
-    if best_k[0] == m[0]:
+    # Only cuts that end just after a positive's tie group can be best: moving the cut further
+    # down adds only negatives, which lowers F. So sort the scores (values, not indices) once
+    # and count, for each distinct positive score v, the known entries scoring >= v. This is
+    # the cut _sweep would find (the same F values, ties to the highest cut), without an
+    # argsort of all n * L entries (docs/benchmarks.md, "Cost growth").
+    allv = np.sort(sk)
+    cand = np.unique(pos)[::-1]                       # distinct positive scores, high to low
+    tp = np.searchsorted(-pos, -cand, side="right")   # positives scoring >= v
+    pp = allv.size - np.searchsorted(allv, cand, side="left")   # known entries >= v
+    f = (1.0 + beta2) * tp / (beta2 * pos.size + pp)
+    best = int(np.argmax(f))                          # first maximum: the highest cut
+    v = cand[best]
+    below = np.searchsorted(allv, v, side="left")     # entries scoring < v
+    if below == 0:                                    # the cut predicts every known entry
         return GlobalThreshold(fallback)
-    return GlobalThreshold(float(thr[0]))
+    return GlobalThreshold(float(_midpoint(np.asarray(v), np.asarray(allv[below - 1]))))
 
 
 def tune_shrunk(y_val, s_val, strength: float = 10.0, return_info: bool = False, *,

@@ -66,7 +66,9 @@ def reheaded(saved, num_labels: int, options: dict | None = None, train=None):
     builder needs ``train_labels=`` in ``options``). Returns ``(keras_model, report)``.
     """
     from zoo import kinds
+    from zoo.ensemble import refuse_as_base
     from zoo.models import get_architecture
+    refuse_as_base(saved.card, str(saved.folder), "re-head")
     arch = get_architecture(saved.architecture)
     base_model = saved.keras_model()
     kind = kinds.of_card(saved.card)
