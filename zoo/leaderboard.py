@@ -547,6 +547,12 @@ def summary_keys(rows) -> tuple:
     return SUMMARY_KEYS + (ANNOTATION_SUMMARY_KEYS if has_annotation(rows) else ())
 
 
+def _top(rows: list[dict], key: str):
+    """The row with the highest ``key`` value (the first of equals), or None if none has one."""
+    scored = [r for r in rows if _value(r, key) is not None]
+    return max(scored, key=lambda r: _value(r, key)) if scored else None
+
+
 def zoo_vs_baselines(rows: list[dict]) -> list[dict]:
     """Per dataset and summary measure: the best checkpoint against the best **tuned** baseline.
 
@@ -566,11 +572,10 @@ def zoo_vs_baselines(rows: list[dict]) -> list[dict]:
         if not ours or not theirs:
             continue
         for key, _ in summary_keys(ours + theirs):
-            a = max(ours, key=lambda r: _value(r, key) if _value(r, key) is not None else -1)
-            b = max(theirs, key=lambda r: _value(r, key) if _value(r, key) is not None else -1)
-            va, vb = _value(a, key), _value(b, key)
-            if va is None or vb is None:
+            a, b = _top(ours, key), _top(theirs, key)
+            if a is None or b is None:
                 continue
+            va, vb = _value(a, key), _value(b, key)
             out.append({"dataset": dataset, "metric": key, "zoo": a["name"], "zoo_value": va,
                         "baseline": b["name"], "baseline_value": vb,
                         "baseline_tuned": bool(tuned), "zoo_wins": va > vb})
@@ -628,11 +633,9 @@ def zoo_vs_peers(rows: list[dict]) -> list[dict]:
             continue
         for p in peers:
             for key, _ in summary_keys(ours + [p]):
-                vp = _value(p, key)
-                scored = [r for r in ours if _value(r, key) is not None]
-                if vp is None or not scored:
+                vp, a = _value(p, key), _top(ours, key)
+                if vp is None or a is None:
                     continue
-                a = max(scored, key=lambda r: _value(r, key))
                 out.append({"dataset": dataset, "peer": p["name"], "metric": key,
                             "zoo": a["name"], "zoo_value": _value(a, key), "peer_value": vp,
                             "zoo_wins": _value(a, key) > vp})
