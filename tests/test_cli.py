@@ -96,6 +96,9 @@ def test_train_backend_auto_picks_jax_for_feature_recipes(tmp_path):
     assert auto_train_backend("recipes/goemotions/kimcnn.toml") == "tensorflow"
     assert auto_train_backend("recipes/yeast/mlp.toml", "mirrored") == "tensorflow"
     assert auto_train_backend(tmp_path / "missing.toml") == "tensorflow"
+    # re-running a published checkpoint's recipe: the backend its card records
+    recorded = zoo.info("yeast/mlp")["training"]["backend"]
+    assert auto_train_backend("yeast/mlp") == recorded
     recipe = tmp_path / "tiny.toml"
     recipe.write_text('name = "yeast/tiny"\narchitecture = "mlp"\ndataset = "yeast"\n'
                       '[model]\nhidden_units = [16]\n[train]\nepochs = 2\n')

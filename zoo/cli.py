@@ -541,6 +541,8 @@ def auto_train_backend(recipe_ref, strategy=None):
     TensorFlow (``benchmarks/bench_speed.py``, docs/benchmarks.md); every feature
     architecture trains under both, and the saved ``.keras`` file loads under either. Text and
     image recipes stay on TensorFlow (their tokenizers and image decoding run TensorFlow ops).
+    Re-running a checkpoint's recorded recipe (``zoo train yeast/mlp``) uses the backend its
+    card records, so a retrain reproduces the published one as closely as possible.
     """
     import importlib.util
 
@@ -558,6 +560,11 @@ def auto_train_backend(recipe_ref, strategy=None):
     dataset = recipe.get("dataset")
     if "finetune" in recipe or dataset not in catalog.names():
         return "tensorflow"
+    if "_source_folder" in recipe:  # re-running a checkpoint: the backend it was trained on
+        card = json.loads((Path(recipe["_source_folder"]) / "zoo.json").read_text())
+        recorded = (card.get("training") or {}).get("backend")
+        if recorded in ("tensorflow", "jax"):
+            return recorded
     return "jax" if catalog.get(dataset).kind == "features" else "tensorflow"
 
 
