@@ -253,7 +253,8 @@ def test_harness_fails_on_a_wrong_doc(tmp_path, monkeypatch, mirror_env):
         runner.entry_point_checked = True  # in-process only: fast
         runner.run(parse_blocks(doc))
 
-    run("```bash\n$ zoo list 'yeast/ml*'\nyeast/mlgcn  checkpoints\nyeast/mlp    checkpoints\n```\n")
+    run("```bash\n$ zoo list 'yeast/ml*'\nyeast/mlgcn  checkpoints\nyeast/mlp    checkpoints\n"
+        "yeast/mlp-searched  checkpoints\n```\n")
     with pytest.raises(AssertionError, match="exited with 2"):
         run("```bash\n$ zoo list 'yeast/*'\n...\n$ zoo no-such-command\n```\n")
     with pytest.raises(AssertionError, match="but the tutorial shows"):
