@@ -67,3 +67,38 @@ def test_search_trains_for_real_on_valid_only(tmp_path):
     assert best["search"]["valid_score"] == max(t["valid_score"] for t in trials)
     with pytest.raises(ZooError, match="not a table"):
         S._set({"seed": 1}, "seed.x", 2)
+
+
+def test_docs_search_results_table_matches_the_committed_files():
+    """docs/search.md's results table quotes test scores: each checkpoint pair must be its
+    metrics.json (rounded to 4 places) and each baseline pair the best tuned baseline of the
+    leaderboard's "Zoo vs baselines", so the page cannot drift from the files."""
+    import json
+    import re
+    from pathlib import Path
+
+    from zoo import leaderboard, registry
+    root = Path(__file__).resolve().parents[1]
+    text = (root / "docs" / "search.md").read_text()
+    table = text[text.index("## Results"):]
+    rows = [ln for ln in table.splitlines() if ln.startswith("| ") and not ln.startswith(
+        ("| dataset", "|---"))]
+    assert len(rows) >= 5
+    best = {(c["dataset"], c["metric"]): c["baseline_value"]
+            for c in leaderboard.zoo_vs_baselines(leaderboard.leaderboard())}
+    pair = re.compile(r"(\d\.\d{4}) / (?:[\w-]+ )?(\d\.\d{4})")
+
+    def metrics(name):
+        folder = registry.SOURCE_CHECKPOINTS / registry.folder_name(name)
+        m = json.loads((folder / "metrics.json").read_text())["metrics"]
+        return round(m["micro_f1"], 4), round(m["macro_f1"], 4)
+
+    for row in rows:
+        cells = [c.strip() for c in row.strip("|").split("|")]
+        dataset = cells[0]
+        mlp = "yeast/mlp-searched" if dataset == "yeast" else f"{dataset}/mlp"
+        for cell, name in ((cells[3], mlp), (cells[5], f"{dataset}/ensemble")):
+            got = tuple(float(v) for v in pair.search(cell).groups())
+            assert got == metrics(name), (dataset, name, cell)
+        got = tuple(float(v) for v in pair.search(cells[6]).groups())
+        assert got == (round(best[dataset, "micro_f1"], 4), round(best[dataset, "macro_f1"], 4))
