@@ -192,10 +192,17 @@ def test_member_recipe_paths_resolve_from_any_working_directory(tmp_path, monkey
 def test_an_ensemble_is_refused_as_a_fine_tuning_base_by_name():
     """An ensemble has no single encoder to re-use: fine-tuning from it or re-heading it says
     so and names its members (the bases to use instead)."""
+    import re
+
     import zoo
+    from zoo import registry
     from zoo.data import load
     tr = load("enron", "train").subset(np.arange(40))
-    with pytest.raises(ZooError, match=r"enron/ensemble is an ensemble.*enron/c2ae"):
+    card = json.loads((registry.SOURCE_CHECKPOINTS / "enron-ensemble" / "zoo.json").read_text())
+    bases = [m["name"] for m in card["ensemble"]["members"] if m["source"] == "checkpoint"]
+    assert bases  # the published enron ensemble has checkpoint members
+    with pytest.raises(ZooError, match=r"enron/ensemble is an ensemble.*checkpoint members as "
+                                       rf"the base instead: {re.escape(', '.join(bases))}"):
         zoo.finetune("enron/ensemble", tr, epochs=1)
     with pytest.raises(ZooError, match=r"is an ensemble.*re-head"):
         zoo.create("ensemble", 3, pretrained="enron/ensemble")

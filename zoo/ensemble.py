@@ -27,7 +27,7 @@ finite; ``predict_proba`` (a sigmoid) returns the mean back.
   addition gives the best criterion, for ``steps`` rounds; the best prefix wins (ties: the
   shorter one). Weights = how often each member was picked / picks; members picked never are
   left out of the saved model. The criterion is the mean of micro-F1 and macro-F1 of the
-  decisions after calibrating the recipe's threshold rule on valid (:func:`calibrate`).
+  decisions after calibrating the recipe's threshold rule on valid (:func:`zoo.thresholds.choose_rule`).
 
 The test split is never looked at before the finished folder is scored.
 
@@ -208,22 +208,9 @@ def rule_scores(thresholds: dict | None, y_val, s_val, seed: int = 0) -> dict:
     return {r: th.heldout_scores(y_val, s_val, r, seed=seed) for r in _candidates(cfg)}
 
 
-def calibrate(thresholds: dict | None, y_val, s_val, scores: dict | None = None):
-    """The decision rule of a recipe's ``[thresholds]`` table calibrated on valid scores, the
-    way :func:`zoo.train.fit` does it: ``auto`` (the default) picks among the candidates with
-    :func:`zoo.thresholds.pick` (the simplest within one standard error of the best held-out
-    score), then tunes it on all of valid. ``at_least_one`` wraps the rule."""
-    from zoo import thresholds as th
-    cfg = _rule_config(thresholds)
-    scores = scores if scores is not None else rule_scores(thresholds, y_val, s_val)
-    chosen, _ = th.pick(scores)
-    out = th.tune(chosen, y_val, s_val)
-    return th.AtLeastOne(out) if cfg.get("at_least_one") else out
-
-
 def criterion(y_val, s_val, thresholds: dict | None) -> float:
     """The ensemble's selection criterion on valid: the mean held-out score of the rule
-    :func:`calibrate` would choose."""
+    :func:`zoo.thresholds.choose_rule` would choose."""
     from zoo import thresholds as th
     scores = rule_scores(thresholds, y_val, s_val)
     return float(np.mean(scores[th.pick(scores)[0]]))
@@ -361,12 +348,17 @@ def train_ensemble(recipe: dict, path, out: Path, overwrite: bool = True,
     weights = raw[keep] / raw[keep].sum()
     kept = [members[i] for i in keep]
     s_val = mean_proba([m.valid_proba for m in kept], weights)
-    rule = calibrate(recipe.get("thresholds"), y_val, s_val)
+    # the rule chosen as zoo.train.fit chooses a checkpoint's (the same record in the card)
+    from zoo import thresholds as th
+    cfg = _rule_config(recipe.get("thresholds"))
+    rule, selection = th.choose_rule(y_val, s_val, candidates=_candidates(cfg))
+    if cfg.get("at_least_one"):
+        rule = th.AtLeastOne(rule)
+    valid_score = selection["valid_scores"][selection["chosen"]]
     model = combine([m.model.keras_model for m in kept], list(weights),
                     name=recipe["name"].replace("/", "_"))
     for m, w in zip(kept, weights):
         m.record["weight"] = round(float(w), 6)
-    valid_score = criterion(y_val, s_val, recipe.get("thresholds"))
     info = {"members": [m.record for m in kept],
             "candidates": [m.record["name"] for m in members],
             "left_out": [m.record for i, m in enumerate(members) if i not in keep],
@@ -376,14 +368,13 @@ def train_ensemble(recipe: dict, path, out: Path, overwrite: bool = True,
             "criterion": "mean of micro-F1 and macro-F1 on held-out halves of valid, the "
                          "threshold rule tuned on the other half (both ways; zoo.thresholds."
                          "choose_rule)",
-            "rule_scores": {k: round(float(np.mean(v)), 6) for k, v in rule_scores(
-                recipe.get("thresholds"), y_val, s_val).items()}}
+            "rule_scores": selection["valid_scores"]}
     if trace is not None:
         info["greedy"] = {"steps": sec["steps"], "max_members": sec["max_members"], "trace": trace,
                           "method": "Caruana et al., ICML 2004: selection with replacement"}
     training = {"wall_time_s": round(time.perf_counter() - t0, 2), "epochs_run": 0,
                 "best_epoch": 0, "seed": recipe.get("seed", 0),
-                "valid_examples": len(valid),
+                "valid_examples": len(valid), "threshold_selection": selection,
                 "recipe_path": Path(path).as_posix() if not isinstance(path, dict) else None}
     first = kept[0].model
     card = checkpoint.new_card(
@@ -408,9 +399,11 @@ def refuse_as_base(card: dict, ref: str, action: str) -> None:
     "re-head"), but each member does."""
     if card.get("architecture") != "ensemble":
         return
-    members = [m.get("name") or m.get("architecture")
-               for m in (card.get("ensemble") or {}).get("members", [])]
-    listed = ", ".join(str(m) for m in members) or "its members"
-    raise ZooError(f"{ref} is an ensemble (a weighted mean of {listed}); it has no single "
-                   f"encoder to {action}: use one of its members as the base instead")
+    members = (card.get("ensemble") or {}).get("members", [])
+    listed = ", ".join(str(m.get("name") or m.get("architecture")) for m in members)
+    bases = [m["name"] for m in members if m.get("source") == "checkpoint" and m.get("name")]
+    use = (f"use one of its checkpoint members as the base instead: {', '.join(bases)}"
+           if bases else "use one of its members' architectures as the base instead")
+    raise ZooError(f"{ref} is an ensemble (a weighted mean of {listed or 'its members'}); it "
+                   f"has no single encoder to {action}: {use}")
 
